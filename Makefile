@@ -1,0 +1,42 @@
+# Everything runs from the project's own virtual environment, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB := demo/tracker.db
+
+.PHONY: all install test lint format demo bench bench-scale fuzz clean
+
+all: install
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: $(STAMP)
+	rm -rf demo && mkdir -p demo
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) ingest snapshots/HCPC2031_JAN_ANWEB.txt snapshots/HCPC2031_APR_ANWEB.txt snapshots/HCPC2031_JUL_ANWEB.txt
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) releases
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) show S0353
+
+bench: $(STAMP)
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache

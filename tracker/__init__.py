@@ -1,0 +1,3 @@
+"""tracker: a versioned change tracker for the CMS HCPCS Level II code set."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,172 @@
+"""CMS fixed-width text (`HCPC2020_ANWEB.txt` and its variants back to 2012).
+
+Records are found by content, not by line number: a record line has digits in positions 6-10
+and a record id in 11. Lines before the first record are CMS's disclaimer block and are skipped;
+any other non-blank line after records have begun is an error, because it means the file was
+damaged. Lines are padded to 320 bytes before slicing, since CMS trims trailing blanks in some
+years and on continuation lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tracker.errors import ParseError
+from tracker.parsers.base import SourceFile
+from tracker.record import (
+    CODE_PATTERN,
+    MODIFIER_PATTERN,
+    Record,
+    RecordKind,
+    normalize_text,
+    normalize_tuple,
+    parse_asc_fields,
+    parse_base_units,
+    parse_cms_date,
+)
+
+RECORD_LENGTH = 320
+# A first line must reach at least the code added date (position 276) to carry its details.
+MIN_FIRST_LINE = 276
+FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
+CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
+
+
+def decode(data: bytes) -> str:
+    """CMS text is cp1252 in practice; bytes cp1252 leaves undefined fall back to latin-1."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def looks_like_record(line: str) -> bool:
+    return len(line) >= 11 and line[5:10].isdigit()
+
+
+def _slice(line: str, start: int, end: int) -> str:
+    """1-based inclusive positions, as the CMS layout documents them."""
+    return line[start - 1 : end]
+
+
+def _repeated(line: str, start: int, width: int, count: int) -> tuple[str, ...]:
+    return normalize_tuple(
+        _slice(line, start + i * width, start + (i + 1) * width - 1) for i in range(count)
+    )
+
+
+@dataclass
+class _Pending:
+    line_number: int
+    line: str
+    kind: RecordKind
+    code: str
+    long_parts: list[str] = field(default_factory=list)
+
+
+def record_from_line(line: str, kind: RecordKind, long_description: str) -> Record:
+    """Build a record from a padded first line; raises ValueError naming the bad field."""
+    asc_group, asc_date = parse_asc_fields(_slice(line, 231, 232), _slice(line, 233, 240))
+    return Record(
+        code=_slice(line, 1, 5).strip(),
+        kind=kind,
+        long_description=normalize_text(long_description),
+        short_description=normalize_text(_slice(line, 92, 119)),
+        pricing_indicators=_repeated(line, 120, 2, 4),
+        multiple_pricing_indicator=_slice(line, 128, 128).strip(),
+        cim_references=_repeated(line, 129, 6, 3),
+        mcm_references=_repeated(line, 147, 8, 3),
+        statute=normalize_text(_slice(line, 171, 180)),
+        lab_certifications=_repeated(line, 181, 3, 8),
+        xrefs=_repeated(line, 205, 5, 5),
+        coverage=_slice(line, 230, 230).strip(),
+        asc_group=asc_group,
+        asc_effective_date=asc_date,
+        mog_group=_slice(line, 241, 243).strip(),
+        mog_indicator=_slice(line, 244, 244).strip(),
+        mog_effective_date=parse_cms_date(_slice(line, 245, 252)),
+        processing_note=_slice(line, 253, 256).strip(),
+        betos=_slice(line, 257, 259).strip(),
+        types_of_service=_repeated(line, 261, 1, 5),
+        anesthesia_base_units=parse_base_units(_slice(line, 266, 268)),
+        added_date=parse_cms_date(_slice(line, 269, 276)),
+        action_effective_date=parse_cms_date(_slice(line, 277, 284)),
+        termination_date=parse_cms_date(_slice(line, 285, 292)),
+        action_code=_slice(line, 293, 293).strip(),
+    )
+
+
+class FixedWidthParser:
+    name = "cms-fixed-width"
+    version = "1"
+
+    def detect(self, source: SourceFile) -> bool:
+        head = decode(source.data[:16384])
+        lines = head.splitlines()[:60]
+        hits = sum(
+            1
+            for line in lines
+            if looks_like_record(line) and line[10:11] in "3478" and len(line.rstrip()) >= 20
+        )
+        return hits >= 1 and b"\x00" not in source.data[:16384]
+
+    def parse(self, source: SourceFile) -> Iterator[Record]:
+        if b"\x00" in source.data:
+            raise ParseError(source.name, "binary content (NUL bytes), not CMS fixed-width text")
+        pending: _Pending | None = None
+        seen_record = False
+        for number, raw in enumerate(decode(source.data).splitlines(), start=1):
+            line = raw.rstrip("\r\n\x1a")
+            if not line.strip():
+                continue
+            if not looks_like_record(line):
+                if seen_record:
+                    raise ParseError(
+                        source.name, "line is not a record (no sequence number in 6-10)", number
+                    )
+                continue
+            seen_record = True
+            record_id = line[10]
+            code = line[0:5].strip()
+            if record_id in FIRST_LINE_IDS:
+                if pending is not None:
+                    yield self._finish(source, pending)
+                kind = FIRST_LINE_IDS[record_id]
+                pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
+                if not pattern.match(code):
+                    raise ParseError(source.name, f"{kind.value} code {code!r} is malformed", number)
+                if len(line.rstrip()) < MIN_FIRST_LINE:
+                    raise ParseError(
+                        source.name,
+                        f"record for {code} is truncated ({len(line.rstrip())} bytes,"
+                        f" expected {RECORD_LENGTH})",
+                        number,
+                    )
+                pending = _Pending(number, line.ljust(RECORD_LENGTH), kind, code)
+                pending.long_parts.append(_slice(line, 12, 91))
+            elif record_id in CONTINUATION_IDS:
+                if pending is None or pending.code != code:
+                    raise ParseError(
+                        source.name,
+                        f"continuation line for {code!r} does not follow that code's first line",
+                        number,
+                    )
+                pending.long_parts.append(_slice(line, 12, 91))
+            else:
+                raise ParseError(
+                    source.name, f"record id {record_id!r} is not 3, 4, 7 or 8", number
+                )
+        if pending is not None:
+            yield self._finish(source, pending)
+        if not seen_record:
+            raise ParseError(source.name, "no HCPCS records found")
+
+    @staticmethod
+    def _finish(source: SourceFile, pending: _Pending) -> Record:
+        try:
+            return record_from_line(
+                pending.line, pending.kind, " ".join(p.strip() for p in pending.long_parts)
+            )
+        except ValueError as exc:
+            raise ParseError(source.name, f"{pending.code}: {exc}", pending.line_number) from None
