@@ -1,0 +1,197 @@
+"""Release identity: labels, effective dates, and what CMS file names say about them.
+
+A release is named `YYYY-MON` (`2020-APR`); the annual file is the `JAN` release of its year,
+so `2020` alone means `2020-JAN`. CMS names its files inconsistently over the years, so the
+label is inferred from the name when it can be and can always be given explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from tracker.errors import ReleaseError
+from tracker.record import Record
+
+QUARTER_MONTHS = {"JAN": 1, "APR": 4, "JUL": 7, "OCT": 10}
+MONTH_NAMES = {
+    "JAN": 1,
+    "FEB": 2,
+    "MAR": 3,
+    "APR": 4,
+    "MAY": 5,
+    "JUN": 6,
+    "JUL": 7,
+    "AUG": 8,
+    "SEP": 9,
+    "OCT": 10,
+    "NOV": 11,
+    "DEC": 12,
+}
+CODE_SET = "hcpcs"
+
+
+class ReleaseKind(StrEnum):
+    ANNUAL = "annual"
+    QUARTERLY = "quarterly"
+    CORRECTION = "correction"
+
+
+_LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>[A-Za-z]{3}))?(?:#(?P<issue>\d+))?$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ReleaseLabel:
+    year: int
+    month: str
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month}"
+
+    @property
+    def effective_date(self) -> date:
+        return date(self.year, MONTH_NAMES[self.month], 1)
+
+    @property
+    def kind(self) -> ReleaseKind:
+        return ReleaseKind.ANNUAL if self.month == "JAN" else ReleaseKind.QUARTERLY
+
+
+def parse_label(text: str) -> tuple[ReleaseLabel, int | None]:
+    """`2020-APR`, `2020` (= `2020-JAN`) or `2020-APR#2` (issue 2) -> label and issue."""
+    match = _LABEL.match(text.strip())
+    if not match or (match["month"] and match["month"].upper() not in MONTH_NAMES):
+        raise ReleaseError(
+            f"release {text!r} is not a label like 2020-APR, 2020 (the annual file) or 2020-APR#2"
+        )
+    month = (match["month"] or "JAN").upper()
+    issue = int(match["issue"]) if match["issue"] else None
+    if issue is not None and issue < 1:
+        raise ReleaseError(f"release {text!r}: issue numbers start at 1")
+    return ReleaseLabel(int(match["year"]), month), issue
+
+
+def _year(digits: str) -> int:
+    value = int(digits)
+    return value if len(digits) == 4 else 2000 + value
+
+
+# Ordered from most to least specific; each names the file forms CMS has used.
+_NAME_PATTERNS = [
+    # HCPC2020_APR_ANWEB.xlsx, HCPC2025_JAN_ANWEB_12172024, HCPC2020_ANWEB_w_disclaimer.txt,
+    # HCPC17_CONTR_ANWEB.txt, HCPC2013_A-N, HCPC2026_JAN_SAMPLE.txt
+    re.compile(r"HCPCS?(?P<year>\d{4}|\d{2})(?:[_\- ](?P<month>JAN|APR|JUL|OCT))?", re.IGNORECASE),
+    # 2018-Alpha-Numeric-HCPCS-File.zip, 2020-APR-Alpha-Numeric...
+    re.compile(
+        r"^(?P<year>20\d{2})[_\- ](?:(?P<month>JAN|APR|JUL|OCT)[_\- ])?Alpha", re.IGNORECASE
+    ),
+    # 12anweb.txt, 20anweb_v2.zip
+    re.compile(r"^(?P<year>\d{2})(?P<month>)anweb", re.IGNORECASE),
+    # jan20anweb.zip, apr2020anweb
+    re.compile(r"^(?P<month>jan|apr|jul|oct)(?P<year>\d{4}|\d{2})anweb", re.IGNORECASE),
+]
+
+
+def infer_label(file_name: str) -> ReleaseLabel | None:
+    """The release a CMS file name announces, or None when the name says nothing usable."""
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    for pattern in _NAME_PATTERNS:
+        match = pattern.search(base)
+        if match:
+            year = _year(match["year"])
+            if not 1980 <= year <= 2100:
+                continue
+            month = (match["month"] or "JAN").upper()
+            return ReleaseLabel(year, month)
+    return None
+
+
+def parse_effective(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ReleaseError(f"effective date {text!r} is not YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInfo:
+    """A stored release's identity and provenance, as read from the store."""
+
+    id: int
+    code_set: str
+    label: str
+    issue: int
+    effective_date: date
+    kind: ReleaseKind
+    source_name: str
+    source_sha256: str
+    content_sha256: str
+    record_count: int
+    parser: str
+    parser_version: str
+    ingested_at: datetime
+    data_member: str
+    retracted: bool = False
+    retraction_reason: str | None = None
+
+    @property
+    def display(self) -> str:
+        """`2020-APR`, or `2020-APR#2` for a re-issue."""
+        return self.label if self.issue == 1 else f"{self.label}#{self.issue}"
+
+
+RecordLoader = Callable[[Iterable[str]], Mapping[str, Record]]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One release's code set: every code's record hash, and records fetched on demand.
+
+    Diffing compares hashes first and loads only the records that differ, so the loader lets the
+    store hand over a snapshot without decoding thousands of unchanged records.
+    """
+
+    info: ReleaseInfo
+    hashes: Mapping[str, str]
+    loader: RecordLoader
+
+    def records(self, codes: Iterable[str]) -> Mapping[str, Record]:
+        return self.loader(codes)
+
+    def record(self, code: str) -> Record | None:
+        return self.loader([code]).get(code)
+
+    @classmethod
+    def from_records(cls, info: ReleaseInfo, records: Iterable[Record]) -> Snapshot:
+        """An in-memory snapshot (tests, freshly parsed files)."""
+        by_code = {record.code: record for record in records}
+        hashes = {code: record.content_hash() for code, record in by_code.items()}
+
+        def load(codes: Iterable[str]) -> Mapping[str, Record]:
+            return {code: by_code[code] for code in codes if code in by_code}
+
+        return cls(info=info, hashes=hashes, loader=load)
+
+
+def adhoc_info(label: str, effective: date | None = None, *, record_count: int = 0) -> ReleaseInfo:
+    """A ReleaseInfo for a release that is not stored (tests, comparing two files directly)."""
+    parsed, issue = parse_label(label)
+    return ReleaseInfo(
+        id=0,
+        code_set=CODE_SET,
+        label=str(parsed),
+        issue=issue or 1,
+        effective_date=effective or parsed.effective_date,
+        kind=parsed.kind,
+        source_name="",
+        source_sha256="",
+        content_sha256="",
+        record_count=record_count,
+        parser="",
+        parser_version="",
+        ingested_at=datetime(1970, 1, 1),
+        data_member="",
+    )
