@@ -7,6 +7,8 @@ naming the file and line.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,3 +31,55 @@ class Parser(Protocol):
     def detect(self, source: SourceFile) -> bool: ...
 
     def parse(self, source: SourceFile) -> Iterator[Record]: ...
+
+
+# Zip safety limits, shared by the release-zip parser and the workbook parser (an .xlsx is a zip
+# too). The largest real release file is ~3.6 MB and deflates at most ~13:1, so these leave wide
+# room while keeping a hostile archive from exhausting memory.
+MAX_MEMBER_SIZE = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+# Tiny members may legitimately compress far better (a file of blanks); only larger ones count.
+RATIO_CHECK_FROM = 1024 * 1024
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def zip_member_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a member must not be read, judged from its declared sizes alone (before any read)."""
+    if info.file_size > MAX_MEMBER_SIZE:
+        return (
+            f"declared size {info.file_size} bytes exceeds the limit of {MAX_MEMBER_SIZE} bytes"
+        )
+    if (
+        info.file_size >= RATIO_CHECK_FROM
+        and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+    ):
+        return (
+            f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 exceeds"
+            f" {MAX_COMPRESSION_RATIO}:1 (zip bomb?)"
+        )
+    return None
+
+
+def zip_names(data: bytes) -> list[str] | None:
+    """Member names from the central directory, or None when the bytes are not a readable zip."""
+    if data[:4] not in ZIP_MAGIC:
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def is_xlsx(data: bytes) -> bool:
+    """An Office Open XML workbook: a zip whose central directory lists `xl/workbook.xml`.
+
+    A damaged zip has no readable directory; then the member name in a local header decides,
+    so a truncated workbook is still reported by the workbook parser rather than as a zip.
+    """
+    if data[:4] not in ZIP_MAGIC:
+        return False
+    names = zip_names(data)
+    if names is not None:
+        return "xl/workbook.xml" in names
+    return b"xl/workbook.xml" in data

@@ -1,0 +1,251 @@
+"""The use cases, as plain functions over an open store.
+
+The CLI is a thin shell over these; scripts and notebooks call them directly:
+
+    from tracker import api
+    store = api.open_store("sqlite:///tracker.db")
+    result = api.ingest(store, "HCPC2020_APR_ANWEB.xlsx")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
+from tracker.parsers import parse_source
+from tracker.parsers.base import SourceFile
+from tracker.record import Record, snapshot_hash
+from tracker.release import (
+    ReleaseInfo,
+    ReleaseKind,
+    ReleaseLabel,
+    infer_label,
+    parse_effective,
+    parse_label,
+)
+from tracker.store import Store, prepare
+
+__all__ = [
+    "IngestResult",
+    "VerifyReport",
+    "ingest",
+    "open_store",
+    "read_source",
+    "releases",
+    "resolve",
+    "retract",
+    "show",
+    "upgrade_db",
+    "verify",
+]
+
+Progress = Callable[[str], None]
+# A fixed timestamp makes the zip built from a directory of pages byte-stable, so ingesting
+# the same directory twice is recognised as the same source.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _no_progress(_stage: str) -> None:
+    return None
+
+
+def read_source(path: str | Path) -> SourceFile:
+    """The bytes to ingest; a directory of per-code pages becomes one deterministic zip."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            return _zip_directory(target)
+        return SourceFile(name=target.name, data=target.read_bytes())
+    except FileNotFoundError:
+        raise SourceError(str(path), "no such file or directory") from None
+    except PermissionError:
+        raise SourceError(str(path), "cannot read it (permission denied)") from None
+    except IsADirectoryError:
+        raise SourceError(str(path), "is a directory") from None
+    except OSError as exc:
+        raise SourceError(str(path), f"cannot read it ({exc.strerror or exc})") from None
+
+
+def _zip_directory(directory: Path) -> SourceFile:
+    files = sorted(
+        p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    if not files:
+        raise SourceError(str(directory), "directory holds no files to ingest")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            info = zipfile.ZipInfo(file.name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes())
+    return SourceFile(name=f"{directory.name}.zip", data=buffer.getvalue())
+
+
+def _resolve_label(
+    source: SourceFile, data_member: str, release: str | None
+) -> ReleaseLabel:
+    if release:
+        label, issue = parse_label(release)
+        if issue is not None:
+            raise ReleaseError(
+                f"--release {release}: give the label without an issue; use --reissue to store"
+                " a new issue of a stored release"
+            )
+        return label
+    inferred = infer_label(source.name) or infer_label(data_member.rsplit("!", 1)[-1])
+    if inferred is None:
+        raise ReleaseError(
+            f"{source.name}: cannot tell the release from the file name;"
+            " give it with --release 2020-APR"
+        )
+    return inferred
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    release: ReleaseInfo
+    created: bool
+    new_record_versions: int
+    message: str
+
+
+def ingest(
+    store: Store,
+    path: str | Path,
+    *,
+    release: str | None = None,
+    effective: str | date | None = None,
+    reissue: bool = False,
+    kind: str | None = None,
+    progress: Progress = _no_progress,
+) -> IngestResult:
+    """Parse a CMS file, zip or directory of pages and store it as one immutable release."""
+    progress("reading")
+    source = read_source(path)
+    source_sha256 = hashlib.sha256(source.data).hexdigest()
+    progress("parsing")
+    parsed = parse_source(source)
+    label = _resolve_label(source, parsed.data_member, release)
+    if isinstance(effective, str):
+        effective_date = parse_effective(effective)
+    else:
+        effective_date = effective or label.effective_date
+    try:
+        release_kind = ReleaseKind(kind) if kind else label.kind
+    except ValueError:
+        choices = ", ".join(k.value for k in ReleaseKind)
+        raise ReleaseError(f"--kind {kind!r} is not one of {choices}") from None
+    progress("hashing")
+    prepared = prepare(
+        parsed,
+        label=label,
+        effective_date=effective_date,
+        kind=release_kind,
+        source_name=source.name,
+        source_bytes=source.data,
+        source_sha256=source_sha256,
+    )
+    progress("storing")
+    result = store.write(prepared, reissue=reissue)
+    return IngestResult(
+        release=result.release,
+        created=result.created,
+        new_record_versions=result.new_record_versions,
+        message=result.message,
+    )
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the database at `url` (or `TRACKER_DB`, or `sqlite:///tracker.db`), migrating it."""
+    return Store.open(url)
+
+
+def releases(store: Store, *, include_retracted: bool = False) -> list[ReleaseInfo]:
+    return store.releases(include_retracted=include_retracted)
+
+
+def resolve(store: Store, release: str | None) -> ReleaseInfo:
+    """A label to a stored release; None means the latest one."""
+    return store.resolve(release)
+
+
+def show(store: Store, code: str, *, release: str | None = None) -> tuple[ReleaseInfo, Record]:
+    """A code's record in one release (default: the latest)."""
+    normalized = code.strip().upper()
+    info = store.resolve(release)
+    record = store.record(info, normalized)
+    if record is None:
+        raise ReleaseError(f"code {normalized} is not in release {info.display}")
+    return info, record
+
+
+def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
+    return store.retract(release, reason)
+
+
+def upgrade_db(store: Store) -> tuple[str | None, str | None]:
+    return store.upgrade()
+
+
+@dataclass
+class VerifyReport:
+    releases_checked: int = 0
+    record_versions_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(store: Store, *, reparse: bool = True) -> VerifyReport:
+    """Re-hash every stored source, record and snapshot; optionally re-parse each source.
+
+    Triggers stop changes made through SQL; this catches what they cannot: a store whose
+    triggers were dropped, or bytes altered on disk.
+    """
+    report = VerifyReport()
+    for record_hash, body in store.record_version_rows():
+        report.record_versions_checked += 1
+        if hashlib.sha256(body.encode("utf-8")).hexdigest() != record_hash:
+            report.problems.append(f"record version {record_hash[:12]}: body does not hash")
+    for info in store.releases(include_retracted=True):
+        report.releases_checked += 1
+        report.problems.extend(_verify_release(store, info, reparse=reparse))
+    return report
+
+
+def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[str]:
+    problems: list[str] = []
+    where = f"release {info.display}"
+    hashes = store.snapshot_hashes(info)
+    if len(hashes) != info.record_count:
+        problems.append(f"{where}: {len(hashes)} codes stored, {info.record_count} recorded")
+    if snapshot_hash(hashes.items()) != info.content_sha256:
+        problems.append(f"{where}: snapshot content hash does not match")
+    try:
+        data = store.source_bytes(info)
+    except IntegrityError as exc:
+        return [*problems, f"{where}: {exc}"]
+    if hashlib.sha256(data).hexdigest() != info.source_sha256:
+        problems.append(f"{where}: source bytes of {info.source_name} do not match their sha256")
+        return problems
+    if reparse:
+        try:
+            parsed = parse_source(SourceFile(name=info.source_name, data=data))
+        except TrackerError as exc:
+            return [*problems, f"{where}: stored source no longer parses ({exc})"]
+        reparsed = snapshot_hash((r.code, r.content_hash()) for r in parsed.records)
+        if reparsed != info.content_sha256:
+            problems.append(
+                f"{where}: re-parsing {info.source_name} gives different records"
+                f" (parser {parsed.parser} {parsed.parser_version},"
+                f" stored by {info.parser} {info.parser_version})"
+            )
+    return problems

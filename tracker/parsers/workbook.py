@@ -1,0 +1,437 @@
+"""CMS release workbook (`HCPC2020_APR_ANWEB.xlsx`, `HCPC2020_ANWEB_w_disclaimer.xls`, ...).
+
+The workbook carries the same fields as the fixed-width text, one column each, and must yield
+the very same records, so every value goes through the same normalization as the text parser.
+Three things differ from the text and are handled here:
+
+- The header row is found by content, because CMS puts disclaimer rows above it in some years
+  (the header sits on row 1, 8 or 11). Column names changed over the years (`RECID` / `RIC`,
+  `PRICE1` / `PI1`, `ADD DT` / `Code Add Date`), so names are matched through an alias table,
+  ignoring case, spaces and punctuation.
+- Older workbooks hold one row per physical line of the text file, and recent ones still split a
+  description longer than a cell into a continuation row (record id 4 or 8). Such rows extend the
+  previous code's long description, exactly like continuation lines in the text.
+- Excel turns some cells into numbers or dates (`20201001.0`, RECID `7.0`). They are read back as
+  the text the layout defines; code-like columns get their leading zeros back.
+
+CMS's transaction-report workbooks look similar (HCPC/MOD, ACTION CD, descriptions) but are not
+releases: they have no release header row and are refused with the columns they lack.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import python_calamine
+
+from tracker.errors import ParseError
+from tracker.parsers.base import SourceFile, is_xlsx, zip_member_problem
+from tracker.record import (
+    CODE_PATTERN,
+    MODIFIER_PATTERN,
+    Record,
+    RecordKind,
+    normalize_text,
+    normalize_tuple,
+    parse_asc_fields,
+    parse_base_units,
+    parse_cms_date,
+)
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+# Disclaimer blocks are about ten rows; a header further down than this is not a release header.
+HEADER_SCAN_ROWS = 100
+# A row is taken for the header once it names the code column and this many known columns.
+MIN_HEADER_COLUMNS = 4
+
+FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
+CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
+
+
+def _numbered(name: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name}{i}" for i in range(1, count + 1))
+
+
+PRICE = _numbered("PRICE", 4)
+CIM = _numbered("CIM", 3)
+MCM = _numbered("MCM", 3)
+LABCERT = _numbered("LABCERT", 8)
+XREF = _numbered("XREF", 5)
+TOS = _numbered("TOS", 5)
+
+# The 48 column names of the current layout, in order: the canonical names used in messages.
+COLUMNS: tuple[str, ...] = (
+    "HCPC",
+    "SEQNUM",
+    "RECID",
+    "LONG DESCRIPTION",
+    "SHORT DESCRIPTION",
+    *PRICE,
+    "MULT_PI",
+    *CIM,
+    *MCM,
+    "STATUTE",
+    *LABCERT,
+    *XREF,
+    "COV",
+    "ASC_GRP",
+    "ASC_DT",
+    "OPPS",
+    "OPPS_PI",
+    "OPPS_DT",
+    "PROCNOTE",
+    "BETOS",
+    *TOS,
+    "ANEST_BU",
+    "ADD DT",
+    "ACT EFF DT",
+    "TERM DT",
+    "ACTION CD",
+)
+# The sequence number only orders physical lines; a workbook without it loses nothing.
+REQUIRED: tuple[str, ...] = tuple(c for c in COLUMNS if c != "SEQNUM")
+DATE_COLUMNS = frozenset({"ASC_DT", "OPPS_DT", "ADD DT", "ACT EFF DT", "TERM DT"})
+# Columns whose values are zero-padded codes: a number Excel made of them gets its zeros back.
+ZERO_PADDED: dict[str, int] = {
+    **dict.fromkeys(PRICE, 2),
+    **dict.fromkeys(LABCERT, 3),
+    **dict.fromkeys(XREF, 5),
+    "PROCNOTE": 4,
+    "SEQNUM": 4,
+}
+
+
+def column_key(name: str) -> str:
+    """Case, spaces and punctuation do not distinguish CMS column names (`X-Ref1` = `XREF1`)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _aliases() -> dict[str, str]:
+    singles: dict[str, tuple[str, ...]] = {
+        "HCPC": ("hcpcs", "hcpccode", "hcpcscode", "procedurecode"),
+        "SEQNUM": ("seqno", "sequencenumber", "sequenceno", "seq"),
+        "RECID": ("ric", "recordid", "recordidentificationcode", "recidcode"),
+        "LONG DESCRIPTION": ("longdesc", "longdescript", "codedescription"),
+        "SHORT DESCRIPTION": ("shortdesc", "shortdescript"),
+        "MULT_PI": ("mpi", "multiplepricingindicator", "multiplepricingindicatorcode", "multpi"),
+        "STATUTE": ("statutenumber", "statuteno", "stat"),
+        "COV": ("coverage", "coveragecode", "covcode"),
+        "ASC_GRP": ("ascgroup", "ascpaymentgroup", "ascpaymentgroupcode", "ascgrp", "ascpi"),
+        "ASC_DT": (
+            "ascdate",
+            "asceffdt",
+            "asceffdate",
+            "asceffectivedate",
+            "ascpaymentgroupeffectivedate",
+            "ascgrpeffdt",
+        ),
+        "OPPS": ("mog", "moggroup", "mogpaymentgroup", "mogpaymentgroupcode", "oppsgroup"),
+        "OPPS_PI": (
+            "mogpi",
+            "oppsind",
+            "oppsindicator",
+            "mogindicator",
+            "mogpaymentpolicyindicator",
+            "oppspaymentpolicyindicator",
+        ),
+        "OPPS_DT": (
+            "mogdt",
+            "oppsdate",
+            "oppseffdt",
+            "oppseffdate",
+            "mogeffdt",
+            "mogeffdate",
+            "mogeffectivedate",
+            "oppseffectivedate",
+        ),
+        "PROCNOTE": ("procnote", "procnotes", "processingnote", "processingnotenumber", "pn"),
+        "BETOS": ("berensoneggerstypeofservice", "berensoneggerstypeofservicecode"),
+        "ANEST_BU": (
+            "anestbu",
+            "anesbu",
+            "anesbaseunits",
+            "anestbaseunits",
+            "anesthesiabaseunits",
+            "anesthesiabaseunitquantity",
+            "baseunits",
+        ),
+        "ADD DT": ("adddate", "codeadddate", "codeaddeddate", "codeadddt", "addeddate"),
+        "ACT EFF DT": (
+            "actioneffdate",
+            "actioneffdt",
+            "actioneffectivedate",
+            "acteffdate",
+            "effdate",
+            "effectivedate",
+        ),
+        "TERM DT": ("termdate", "terminationdate", "termdt"),
+        "ACTION CD": ("actioncode", "action", "actcd"),
+    }
+    numbered: dict[tuple[str, ...], tuple[str, ...]] = {
+        PRICE: ("pi", "pricingindicator", "pricingindicatorcode", "pricingind", "pricind"),
+        CIM: ("cimref", "cimreference", "coverageissuesmanual", "coverageissuesmanualreference"),
+        MCM: ("mcmref", "mcmreference", "carriersmanual", "medicarecarriersmanual"),
+        LABCERT: ("labcert", "labcertification", "labcertificationcode", "labcertcode"),
+        XREF: ("crossref", "crossreference", "crossreferencecode", "xrefcode"),
+        TOS: ("typeofservice", "typeofservicecode", "toscode"),
+    }
+    table = {column_key(c): c for c in COLUMNS}
+    for canonical, names in singles.items():
+        for alias in names:
+            table[alias] = canonical
+    for group, prefixes in numbered.items():
+        for number, canonical in enumerate(group, start=1):
+            for prefix in prefixes:
+                table[f"{prefix}{number}"] = canonical
+    return table
+
+
+ALIASES: dict[str, str] = _aliases()
+
+
+def describe_columns(names: Sequence[str]) -> str:
+    """`PRICE1, PRICE2, PRICE3` reads as `PRICE1-PRICE3`, keeping long lists short in messages."""
+    out: list[str] = []
+    ordered = sorted(names, key=COLUMNS.index)
+    i = 0
+    while i < len(ordered):
+        j = i
+        base = ordered[i].rstrip("0123456789")
+        while (
+            j + 1 < len(ordered)
+            and base != ordered[i]
+            and ordered[j + 1].rstrip("0123456789") == base
+            and COLUMNS.index(ordered[j + 1]) == COLUMNS.index(ordered[j]) + 1
+        ):
+            j += 1
+        out.append(ordered[i] if j == i else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def map_header(row: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
+    """Known columns of a candidate header row, and any column named twice."""
+    found: dict[str, int] = {}
+    twice: list[str] = []
+    for index, cell in enumerate(row):
+        if not isinstance(cell, str):
+            continue
+        canonical = ALIASES.get(column_key(cell))
+        if canonical is None:
+            continue
+        if canonical in found:
+            twice.append(canonical)
+        else:
+            found[canonical] = index
+    return found, twice
+
+
+def cell_text(value: Any, column: str) -> str:
+    """The text the CMS layout defines for a cell, whatever type Excel gave it.
+
+    Raises ValueError naming the column when the cell cannot stand for layout text.
+    """
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise ValueError(f"column {column} holds a boolean ({value})")
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            if column in ZERO_PADDED or column in DATE_COLUMNS:
+                raise ValueError(f"column {column} holds a fraction ({value!r})")
+            return repr(value)
+        text = str(int(value))
+        width = ZERO_PADDED.get(column)
+        return text.zfill(width) if width else text
+    if isinstance(value, datetime | date):
+        if column in DATE_COLUMNS:
+            return value.strftime("%Y%m%d")
+        raise ValueError(f"column {column} holds a date ({value.isoformat()}), expected text")
+    raise ValueError(f"column {column} holds an unexpected {type(value).__name__} ({value})")
+
+
+@dataclass
+class _Pending:
+    row_number: int
+    code: str
+    kind: RecordKind
+    values: dict[str, str]
+    long_parts: list[str] = field(default_factory=list)
+
+
+def record_from_values(values: dict[str, str], kind: RecordKind, long_description: str) -> Record:
+    """Same field-by-field mapping as the fixed-width parser; raises ValueError on a bad value."""
+    asc_group, asc_date = parse_asc_fields(values["ASC_GRP"], values["ASC_DT"])
+    return Record(
+        code=values["HCPC"].strip(),
+        kind=kind,
+        long_description=normalize_text(long_description),
+        short_description=normalize_text(values["SHORT DESCRIPTION"]),
+        pricing_indicators=normalize_tuple(values[c] for c in PRICE),
+        multiple_pricing_indicator=values["MULT_PI"].strip(),
+        cim_references=normalize_tuple(values[c] for c in CIM),
+        mcm_references=normalize_tuple(values[c] for c in MCM),
+        statute=normalize_text(values["STATUTE"]),
+        lab_certifications=normalize_tuple(values[c] for c in LABCERT),
+        xrefs=normalize_tuple(values[c] for c in XREF),
+        coverage=values["COV"].strip(),
+        asc_group=asc_group,
+        asc_effective_date=asc_date,
+        mog_group=values["OPPS"].strip(),
+        mog_indicator=values["OPPS_PI"].strip(),
+        mog_effective_date=parse_cms_date(values["OPPS_DT"]),
+        processing_note=values["PROCNOTE"].strip(),
+        betos=values["BETOS"].strip(),
+        types_of_service=normalize_tuple(values[c] for c in TOS),
+        anesthesia_base_units=parse_base_units(values["ANEST_BU"]),
+        added_date=parse_cms_date(values["ADD DT"]),
+        action_effective_date=parse_cms_date(values["ACT EFF DT"]),
+        termination_date=parse_cms_date(values["TERM DT"]),
+        action_code=values["ACTION CD"].strip(),
+    )
+
+
+def read_rows(source: SourceFile) -> list[list[Any]]:
+    """All rows of the first sheet, row i being spreadsheet row i + 1 (leading blanks kept)."""
+    if is_xlsx(source.data):
+        _check_xlsx_members(source)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source.data))
+        if not workbook.sheet_names:
+            raise ParseError(source.name, "workbook has no sheet")
+        sheet = workbook.get_sheet_by_index(0)
+        rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+    except ParseError:
+        raise
+    except Exception as exc:  # calamine raises several unrelated types for damaged files
+        raise ParseError(source.name, f"workbook cannot be read ({_one_line(exc)})") from None
+    return rows
+
+
+def _check_xlsx_members(source: SourceFile) -> None:
+    """An .xlsx is a zip; refuse a hostile one before calamine inflates it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ParseError(source.name, f"workbook cannot be read ({_one_line(exc)})") from None
+    for info in infos:
+        problem = zip_member_problem(info)
+        if problem is not None:
+            raise ParseError(source.name, f"workbook part {info.filename}: {problem}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def find_header(source: SourceFile, rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int]]:
+    """Index of the header row and its column positions; ParseError if there is none."""
+    best: dict[str, int] = {}
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found, twice = map_header(row)
+        if "HCPC" in found and len(found) >= MIN_HEADER_COLUMNS:
+            if twice:
+                raise ParseError(
+                    source.name,
+                    f"header row names column {describe_columns(sorted(set(twice)))} twice",
+                    index + 1,
+                )
+            missing = [c for c in REQUIRED if c not in found]
+            if missing:
+                raise ParseError(
+                    source.name,
+                    f"header row lacks required columns {describe_columns(missing)}",
+                    index + 1,
+                )
+            return index, found
+        if len(found) > len(best):
+            best = found
+    missing = [c for c in REQUIRED if c not in best]
+    raise ParseError(
+        source.name,
+        f"no HCPCS release header row (missing columns {describe_columns(missing)})",
+    )
+
+
+class WorkbookParser:
+    name = "cms-workbook"
+    version = "1"
+
+    def detect(self, source: SourceFile) -> bool:
+        return source.data[:4] == OLE2_MAGIC or is_xlsx(source.data)
+
+    def parse(self, source: SourceFile) -> Iterator[Record]:
+        rows = read_rows(source)
+        header_index, columns = find_header(source, rows)
+        # (column, position) pairs for every field a first line carries; SEQNUM is not one.
+        wanted = [(c, columns[c]) for c in REQUIRED]
+        code_at, recid_at, long_at = columns["HCPC"], columns["RECID"], columns["LONG DESCRIPTION"]
+        width = max(columns.values()) + 1
+        pending: _Pending | None = None
+        seen_record = False
+        for number in range(header_index + 2, len(rows) + 1):
+            row = rows[number - 1]
+            if not any(row):
+                continue
+            if len(row) < width:
+                row = [*row, *[""] * (width - len(row))]
+            try:
+                code = cell_text(row[code_at], "HCPC").strip()
+                record_id = cell_text(row[recid_at], "RECID").strip()
+            except ValueError as exc:
+                raise ParseError(source.name, str(exc), number) from None
+            seen_record = True
+            if record_id in FIRST_LINE_IDS:
+                if pending is not None:
+                    yield self._finish(source, pending)
+                kind = FIRST_LINE_IDS[record_id]
+                pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
+                if not pattern.match(code):
+                    raise ParseError(source.name, f"{kind.value} code {code!r} is malformed", number)
+                try:
+                    values = {c: cell_text(row[i], c) for c, i in wanted}
+                except ValueError as exc:
+                    raise ParseError(source.name, f"{code}: {exc}", number) from None
+                values["HCPC"] = code
+                pending = _Pending(number, code, kind, values, [values["LONG DESCRIPTION"]])
+            elif record_id in CONTINUATION_IDS:
+                if pending is None or (code and code != pending.code):
+                    raise ParseError(
+                        source.name,
+                        f"continuation row for {code!r} does not follow that code's first row",
+                        number,
+                    )
+                try:
+                    pending.long_parts.append(cell_text(row[long_at], "LONG DESCRIPTION"))
+                except ValueError as exc:
+                    raise ParseError(source.name, f"{pending.code}: {exc}", number) from None
+            else:
+                raise ParseError(
+                    source.name, f"record id {record_id!r} is not 3, 4, 7 or 8", number
+                )
+        if pending is not None:
+            yield self._finish(source, pending)
+        if not seen_record:
+            raise ParseError(
+                source.name, "no HCPCS records found below the header row", header_index + 1
+            )
+
+    @staticmethod
+    def _finish(source: SourceFile, pending: _Pending) -> Record:
+        try:
+            return record_from_values(
+                pending.values,
+                pending.kind,
+                " ".join(p.strip() for p in pending.long_parts),
+            )
+        except ValueError as exc:
+            raise ParseError(source.name, f"{pending.code}: {exc}", pending.row_number) from None

@@ -1,0 +1,211 @@
+"""Read queries over stored releases: listings, label resolution, snapshots, source bytes."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select
+
+from tracker.errors import IntegrityError, ReleaseError
+from tracker.record import Record
+from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, Snapshot, parse_label
+from tracker.store.schema import (
+    record_versions,
+    release_members,
+    releases,
+    retractions,
+    snapshot_entries,
+    sources,
+)
+
+_RELEASE_COLUMNS = (
+    releases,
+    retractions.c.reason.label("retraction_reason"),
+    retractions.c.release_id.label("retracted_id"),
+)
+IN_CHUNK = 500
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def _info(row: Row[Any]) -> ReleaseInfo:
+    m = row._mapping
+    return ReleaseInfo(
+        id=m["id"],
+        code_set=m["code_set"],
+        label=m["label"],
+        issue=m["issue"],
+        effective_date=_as_date(m["effective_date"]),
+        kind=ReleaseKind(m["kind"]),
+        source_name=m["source_name"],
+        source_sha256=m["source_sha256"],
+        content_sha256=m["content_sha256"],
+        record_count=m["record_count"],
+        parser=m["parser"],
+        parser_version=m["parser_version"],
+        ingested_at=_as_datetime(m["ingested_at"]),
+        data_member=m["data_member"],
+        retracted=m["retracted_id"] is not None,
+        retraction_reason=m["retraction_reason"],
+    )
+
+
+def _release_query() -> Any:
+    return select(*_RELEASE_COLUMNS).select_from(
+        releases.outerjoin(retractions, retractions.c.release_id == releases.c.id)
+    )
+
+
+def list_releases(
+    connection: Connection, *, include_retracted: bool = False, code_set: str = CODE_SET
+) -> list[ReleaseInfo]:
+    """Releases in time order (effective date, then issue)."""
+    rows = connection.execute(
+        _release_query()
+        .where(releases.c.code_set == code_set)
+        .order_by(releases.c.effective_date, releases.c.label, releases.c.issue)
+    ).all()
+    infos = [_info(row) for row in rows]
+    return [info for info in infos if include_retracted or not info.retracted]
+
+
+def releases_for_label(
+    connection: Connection, label: str, *, include_retracted: bool = False
+) -> list[ReleaseInfo]:
+    rows = connection.execute(
+        _release_query()
+        .where(releases.c.code_set == CODE_SET, releases.c.label == label)
+        .order_by(releases.c.issue)
+    ).all()
+    infos = [_info(row) for row in rows]
+    return [info for info in infos if include_retracted or not info.retracted]
+
+
+def release_by_id(connection: Connection, release_id: int) -> ReleaseInfo:
+    row = connection.execute(_release_query().where(releases.c.id == release_id)).one()
+    return _info(row)
+
+
+def resolve_release(connection: Connection, text: str) -> ReleaseInfo:
+    """`2020-APR` -> its latest non-retracted issue; `2020-APR#1` -> exactly that issue."""
+    label, issue = parse_label(text)
+    candidates = releases_for_label(connection, str(label), include_retracted=issue is not None)
+    if issue is not None:
+        for info in candidates:
+            if info.issue == issue:
+                return info
+        raise ReleaseError(f"release {label}#{issue} is not stored")
+    if not candidates:
+        retracted = releases_for_label(connection, str(label), include_retracted=True)
+        if retracted:
+            raise ReleaseError(
+                f"release {label} is retracted (name an issue, e.g. {label}#{retracted[-1].issue},"
+                " to read it anyway)"
+            )
+        known = ", ".join(info.display for info in list_releases(connection)) or "none"
+        raise ReleaseError(f"release {label} is not stored (stored: {known})")
+    return candidates[-1]
+
+
+def latest_release(connection: Connection) -> ReleaseInfo:
+    infos = list_releases(connection)
+    if not infos:
+        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
+    return infos[-1]
+
+
+def members(connection: Connection, release_id: int) -> list[Row[Any]]:
+    return list(
+        connection.execute(
+            select(release_members)
+            .where(release_members.c.release_id == release_id)
+            .order_by(release_members.c.position)
+        ).all()
+    )
+
+
+def snapshot_hashes(connection: Connection, release_id: int) -> dict[str, str]:
+    rows = connection.execute(
+        select(snapshot_entries.c.code, snapshot_entries.c.record_hash).where(
+            snapshot_entries.c.release_id == release_id
+        )
+    ).all()
+    return {code: record_hash for code, record_hash in rows}
+
+
+def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
+    wanted = list(dict.fromkeys(hashes))
+    found: dict[str, Record] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        rows = connection.execute(
+            select(record_versions.c.hash, record_versions.c.body).where(
+                record_versions.c.hash.in_(chunk)
+            )
+        ).all()
+        for record_hash, body in rows:
+            found[record_hash] = Record.from_dict(json.loads(body))
+    return found
+
+
+def load_snapshot(engine: Engine, info: ReleaseInfo) -> Snapshot:
+    """A snapshot whose records are fetched from the store only when asked for."""
+    with engine.connect() as connection:
+        hashes = snapshot_hashes(connection, info.id)
+
+    def load(codes: Iterable[str]) -> Mapping[str, Record]:
+        wanted = {code: hashes[code] for code in codes if code in hashes}
+        with engine.connect() as conn:
+            by_hash = records_by_hash(conn, wanted.values())
+        return {code: by_hash[h] for code, h in wanted.items()}
+
+    return Snapshot(info=info, hashes=hashes, loader=load)
+
+
+def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:
+    row = connection.execute(
+        select(record_versions.c.body)
+        .select_from(
+            snapshot_entries.join(
+                record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
+            )
+        )
+        .where(snapshot_entries.c.release_id == release_id, snapshot_entries.c.code == code)
+    ).first()
+    return Record.from_dict(json.loads(row[0])) if row else None
+
+
+def source_bytes(connection: Connection, sha256: str) -> bytes:
+    row = connection.execute(
+        select(sources.c.compression, sources.c.data).where(sources.c.sha256 == sha256)
+    ).first()
+    if row is None:
+        raise IntegrityError(f"source {sha256[:12]} is missing from the store")
+    compression, data = row
+    if compression != "zlib":
+        raise IntegrityError(f"source {sha256[:12]}: unknown compression {compression!r}")
+    try:
+        return zlib.decompress(data)
+    except zlib.error as exc:
+        raise IntegrityError(f"source {sha256[:12]}: stored bytes are corrupt ({exc})") from None
+
+
+def record_version_rows(connection: Connection) -> list[tuple[str, str]]:
+    rows = connection.execute(select(record_versions.c.hash, record_versions.c.body)).all()
+    return [(record_hash, body) for record_hash, body in rows]

@@ -1,0 +1,98 @@
+"""Table definitions used by queries; the schema itself is created by the Alembic migration.
+
+Every table here is append-only: the migration installs triggers that reject UPDATE and DELETE
+(and TRUNCATE on PostgreSQL), so immutability holds even against direct SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("compression", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code_set", String(16), nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("issue", Integer, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("source_name", Text, nullable=False),
+    Column("source_sha256", String(64), ForeignKey("sources.sha256"), nullable=False),
+    Column("data_member", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("record_count", Integer, nullable=False),
+    Column("parser", String(64), nullable=False),
+    Column("parser_version", String(16), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+)
+
+release_members = Table(
+    "release_members",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("is_data", Boolean, nullable=False),
+)
+
+record_versions = Table(
+    "record_versions",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("code", String(5), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("added_date", Date),
+    Column("termination_date", Date),
+    Column("action_code", String(1), nullable=False),
+)
+
+snapshot_entries = Table(
+    "snapshot_entries",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("code", String(5), primary_key=True),
+    Column("record_hash", String(64), ForeignKey("record_versions.hash"), nullable=False),
+)
+
+retractions = Table(
+    "retractions",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("retracted_at", DateTime(timezone=True), nullable=False),
+)
+
+SNAPSHOT_TABLES: tuple[str, ...] = (
+    "sources",
+    "releases",
+    "release_members",
+    "record_versions",
+    "snapshot_entries",
+    "retractions",
+)

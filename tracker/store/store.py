@@ -1,0 +1,89 @@
+"""`Store`: the one object the rest of the project holds to reach the database.
+
+It keeps SQLAlchemy inside this package: callers get releases, snapshots, records and bytes,
+never engines or rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from tracker.record import Record
+from tracker.release import ReleaseInfo, Snapshot
+from tracker.store import reader, writer
+from tracker.store.database import create_store_engine, display_url, open_store, upgrade
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        """Open the database at `url`, `TRACKER_DB` or the default; create or upgrade it."""
+        return cls(open_store(url) if migrate else create_store_engine(url))
+
+    @property
+    def url(self) -> str:
+        return display_url(str(self.engine.url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        return upgrade(self.engine)
+
+    def releases(self, *, include_retracted: bool = False) -> list[ReleaseInfo]:
+        with self._read() as connection:
+            return reader.list_releases(connection, include_retracted=include_retracted)
+
+    def resolve(self, label: str | None) -> ReleaseInfo:
+        """A label (`2020-APR`, `2020`, `2020-APR#2`) to a release; None means the latest."""
+        with self._read() as connection:
+            if label is None:
+                return reader.latest_release(connection)
+            return reader.resolve_release(connection, label)
+
+    def record(self, release: ReleaseInfo, code: str) -> Record | None:
+        with self._read() as connection:
+            return reader.record_in_release(connection, release.id, code)
+
+    def snapshot(self, release: ReleaseInfo) -> Snapshot:
+        return reader.load_snapshot(self.engine, release)
+
+    def snapshot_hashes(self, release: ReleaseInfo) -> dict[str, str]:
+        with self._read() as connection:
+            return reader.snapshot_hashes(connection, release.id)
+
+    def members(self, release: ReleaseInfo) -> list[tuple[str, int, str, bool]]:
+        with self._read() as connection:
+            return [
+                (row.name, row.size, row.sha256, bool(row.is_data))
+                for row in reader.members(connection, release.id)
+            ]
+
+    def source_bytes(self, release: ReleaseInfo) -> bytes:
+        with self._read() as connection:
+            return reader.source_bytes(connection, release.source_sha256)
+
+    def record_version_rows(self) -> list[tuple[str, str]]:
+        with self._read() as connection:
+            return reader.record_version_rows(connection)
+
+    def write(self, prepared: writer.PreparedRelease, *, reissue: bool) -> writer.WriteResult:
+        return writer.write_release(self.engine, prepared, reissue=reissue)
+
+    def retract(self, label: str, reason: str) -> ReleaseInfo:
+        return writer.retract(self.engine, label, reason)

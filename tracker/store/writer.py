@@ -1,0 +1,225 @@
+"""Writing a release: one transaction that lands whole or not at all.
+
+Record versions are content-addressed (keyed by their sha256), so a code whose record did not
+change since the last release costs one snapshot entry, not another copy of the record. The
+source file's bytes are stored compressed, once per distinct file.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.sql.dml import Insert
+
+from tracker.errors import StoreError
+from tracker.record import ParsedRelease, Record, snapshot_hash
+from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
+from tracker.store import reader
+from tracker.store.schema import (
+    record_versions,
+    release_members,
+    releases,
+    retractions,
+    snapshot_entries,
+    sources,
+)
+
+COMPRESSION = "zlib"
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRelease:
+    """Everything to store, computed before the transaction opens so it stays short."""
+
+    label: ReleaseLabel
+    effective_date: date
+    kind: ReleaseKind
+    source_name: str
+    source_bytes: bytes
+    source_sha256: str
+    parsed: ParsedRelease
+    record_hashes: tuple[tuple[Record, str], ...]
+    content_sha256: str
+
+
+def prepare(
+    parsed: ParsedRelease,
+    *,
+    label: ReleaseLabel,
+    effective_date: date,
+    kind: ReleaseKind,
+    source_name: str,
+    source_bytes: bytes,
+    source_sha256: str,
+) -> PreparedRelease:
+    hashed = tuple((record, record.content_hash()) for record in parsed.records)
+    return PreparedRelease(
+        label=label,
+        effective_date=effective_date,
+        kind=kind,
+        source_name=source_name,
+        source_bytes=source_bytes,
+        source_sha256=source_sha256,
+        parsed=parsed,
+        record_hashes=hashed,
+        content_sha256=snapshot_hash((record.code, h) for record, h in hashed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    release: ReleaseInfo
+    created: bool
+    new_record_versions: int
+    message: str
+
+
+def _insert_ignoring_duplicates(connection: Connection, table: object) -> Insert:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+    return sqlite.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+
+
+def _chunks(rows: Sequence[dict[str, object]]) -> list[Sequence[dict[str, object]]]:
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
+    """Store the release, or say why not; a lost race with a concurrent ingest is re-checked."""
+    try:
+        return _write(engine, prepared, reissue=reissue)
+    except SAIntegrityError:
+        # Another process stored the same label between our check and our insert: decide again
+        # with its release visible, so the caller gets a no-op or a clear refusal.
+        return _write(engine, prepared, reissue=reissue)
+
+
+def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
+    label = str(prepared.label)
+    with engine.connect().execution_options(write=True) as connection, connection.begin():
+        existing = reader.releases_for_label(connection, label, include_retracted=True)
+        for info in existing:
+            if info.content_sha256 == prepared.content_sha256:
+                state = " (retracted)" if info.retracted else ""
+                return WriteResult(
+                    release=info,
+                    created=False,
+                    new_record_versions=0,
+                    message=(
+                        f"{prepared.source_name}: identical content is already stored as"
+                        f" {info.display}{state}; nothing to do"
+                    ),
+                )
+        if existing and not reissue:
+            latest = existing[-1]
+            raise StoreError(
+                f"{prepared.source_name}: release {label} is already stored (issue"
+                f" {latest.issue}, content {latest.content_sha256[:12]}) with different content;"
+                f" pass --reissue to store it as issue {latest.issue + 1}"
+            )
+        issue = (existing[-1].issue + 1) if existing else 1
+
+        stored_source = connection.execute(
+            select(sources.c.sha256).where(sources.c.sha256 == prepared.source_sha256)
+        ).first()
+        if stored_source is None:
+            connection.execute(
+                _insert_ignoring_duplicates(connection, sources),
+                [
+                    {
+                        "sha256": prepared.source_sha256,
+                        "size": len(prepared.source_bytes),
+                        "compression": COMPRESSION,
+                        "data": zlib.compress(prepared.source_bytes, 6),
+                    }
+                ],
+            )
+        release_id = connection.execute(
+            insert(releases).returning(releases.c.id),
+            {
+                "code_set": CODE_SET,
+                "label": label,
+                "issue": issue,
+                "effective_date": prepared.effective_date,
+                "kind": prepared.kind.value,
+                "source_name": prepared.source_name,
+                "source_sha256": prepared.source_sha256,
+                "data_member": prepared.parsed.data_member,
+                "content_sha256": prepared.content_sha256,
+                "record_count": len(prepared.record_hashes),
+                "parser": prepared.parsed.parser,
+                "parser_version": prepared.parsed.parser_version,
+                "ingested_at": datetime.now(UTC),
+            },
+        ).scalar_one()
+        connection.execute(
+            insert(release_members),
+            [
+                {
+                    "release_id": release_id,
+                    "position": position,
+                    "name": member.name,
+                    "size": member.size,
+                    "sha256": member.sha256,
+                    "is_data": member.is_data,
+                }
+                for position, member in enumerate(prepared.parsed.members)
+            ],
+        )
+        before = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
+        version_rows: list[dict[str, object]] = [
+            {
+                "hash": record_hash,
+                "code": record.code,
+                "body": record.canonical_json(),
+                "added_date": record.added_date,
+                "termination_date": record.termination_date,
+                "action_code": record.action_code,
+            }
+            for record, record_hash in prepared.record_hashes
+        ]
+        statement = _insert_ignoring_duplicates(connection, record_versions)
+        for chunk in _chunks(version_rows):
+            connection.execute(statement, chunk)
+        after = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
+        entry_rows: list[dict[str, object]] = [
+            {"release_id": release_id, "code": record.code, "record_hash": record_hash}
+            for record, record_hash in prepared.record_hashes
+        ]
+        for chunk in _chunks(entry_rows):
+            connection.execute(insert(snapshot_entries), chunk)
+        info = reader.release_by_id(connection, release_id)
+    new_versions = after - before
+    reissued = f" (re-issue {issue})" if issue > 1 else ""
+    return WriteResult(
+        release=info,
+        created=True,
+        new_record_versions=new_versions,
+        message=(
+            f"{prepared.source_name}: stored {info.display}{reissued}, effective"
+            f" {info.effective_date.isoformat()}, {info.record_count} codes"
+            f" ({new_versions} new record versions), content {info.content_sha256[:12]}"
+        ),
+    )
+
+
+def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
+    """Append a retraction: the release stays stored, byte for byte, but leaves default views."""
+    if not reason.strip():
+        raise StoreError("a retraction needs a reason (--reason)")
+    with engine.connect().execution_options(write=True) as connection, connection.begin():
+        info = reader.resolve_release(connection, label_text)
+        if info.retracted:
+            raise StoreError(f"release {info.display} is already retracted")
+        connection.execute(
+            insert(retractions),
+            {"release_id": info.id, "reason": reason.strip(), "retracted_at": datetime.now(UTC)},
+        )
+        return reader.release_by_id(connection, info.id)
