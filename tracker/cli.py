@@ -141,11 +141,10 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, code: str, release: str | None) -> None:
     """Show one code's record with its values decoded, as of a release."""
-    from tracker.codepage import code_page_lines
+    from tracker.codepage import render_code_page
 
     info, record = api.show(_store(ctx), code, release=release)
-    for line in code_page_lines(info, record):
-        console.print(line, markup=False)
+    click.echo(render_code_page(info, record), nl=False)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from tracker.codetables import decode
 from tracker.record import Record
 from tracker.release import ReleaseInfo
+from tracker.report import render
 
 LABELS: tuple[tuple[str, str], ...] = (
     ("long_description", "Code Description"),
@@ -71,21 +72,17 @@ _DECODED = frozenset(
 )
 
 
-def code_page_lines(release: ReleaseInfo, record: Record) -> Iterator[str]:
-    status = (
-        f"terminated {record.termination_date.isoformat()}"
-        if record.termination_date
-        else "active"
-    )
-    yield f"{record.code}  {record.long_description}"
-    yield (
-        f"{record.kind.value}, {status}; release {release.display} effective"
-        f" {release.effective_date.isoformat()} (source {release.source_name},"
-        f" sha256 {release.source_sha256[:12]})"
-    )
-    yield ""
+def render_code_page(release: ReleaseInfo, record: Record) -> str:
+    """The plain-text page `tracker show` prints (template `code.txt.j2`)."""
     rows = list(field_rows(record))
-    width = max(len(label) for label, _, _ in rows)
-    for label, value, meaning in rows:
-        line = f"{label:<{width}}  {value}"
-        yield f"{line}  — {meaning}" if meaning else line
+    status = (
+        f"terminated {record.termination_date.isoformat()}" if record.termination_date else "active"
+    )
+    context = {
+        "release": release,
+        "record": record,
+        "status": status,
+        "rows": rows,
+        "width": max((len(label) for label, _, _ in rows), default=0),
+    }
+    return render("code.txt.j2", context)

@@ -85,15 +85,14 @@ class Record:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready mapping: dates as ISO strings, tuples as lists."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, RecordKind):
-                value = value.value
-            out[f.name] = value
+        for name in _PLAIN_FIELDS:
+            out[name] = getattr(self, name)
+        for name in _DATE_FIELD_ORDER:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if value is not None else None
+        for name in _TUPLE_FIELD_ORDER:
+            out[name] = list(getattr(self, name))
+        out["kind"] = self.kind.value
         return out
 
     @classmethod
@@ -117,10 +116,10 @@ class Record:
 
     def canonical_json(self) -> str:
         """The byte-stable serialization that the content hash is computed over."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _CANONICAL.encode(self.to_dict())
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        return hash_canonical(self.canonical_json())
 
     @property
     def is_terminated(self) -> bool:
@@ -147,6 +146,17 @@ TUPLE_FIELDS = frozenset(
         "types_of_service",
     }
 )
+_DATE_FIELD_ORDER = tuple(name for name in FIELD_NAMES if name in DATE_FIELDS)
+_TUPLE_FIELD_ORDER = tuple(name for name in FIELD_NAMES if name in TUPLE_FIELDS)
+_PLAIN_FIELDS = tuple(
+    name for name in FIELD_NAMES if name not in DATE_FIELDS | TUPLE_FIELDS | {"kind"}
+)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def hash_canonical(canonical_json: str) -> str:
+    """sha256 of a record's canonical JSON: the record's identity in the store."""
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
 
 
 def parse_cms_date(raw: str | None) -> date | None:

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 
 from tracker.errors import ParseError
 from tracker.parsers.base import Parser, SourceFile
+from tracker.parsers.cmszip import CmsZipParser
 from tracker.parsers.fixedwidth import FixedWidthParser
+from tracker.parsers.seedpage import SeedPageParser
+from tracker.parsers.workbook import WorkbookParser
 from tracker.record import ParsedRelease, Record, SourceMember
 
-PARSERS: list[Parser] = [FixedWidthParser()]
+PARSERS: list[Parser] = [CmsZipParser(), WorkbookParser(), FixedWidthParser(), SeedPageParser()]
 
 
 def find_parser(source: SourceFile, parsers: Sequence[Parser] | None = None) -> Parser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,12 +46,9 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 def zip_member_problem(info: zipfile.ZipInfo) -> str | None:
     """Why a member must not be read, judged from its declared sizes alone (before any read)."""
     if info.file_size > MAX_MEMBER_SIZE:
-        return (
-            f"declared size {info.file_size} bytes exceeds the limit of {MAX_MEMBER_SIZE} bytes"
-        )
-    if (
-        info.file_size >= RATIO_CHECK_FROM
-        and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        return f"declared size {info.file_size} bytes exceeds the limit of {MAX_MEMBER_SIZE} bytes"
+    if info.file_size >= RATIO_CHECK_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(
+        info.compress_size, 1
     ):
         return (
             f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 exceeds"
@@ -83,3 +80,23 @@ def is_xlsx(data: bytes) -> bool:
     if names is not None:
         return "xl/workbook.xml" in names
     return b"xl/workbook.xml" in data
+
+
+def fast_text(value: str) -> str:
+    """`record.normalize_text` without the regex: `str.split()` splits on exactly the characters
+    `\\s` matches in a str pattern, so the result is identical; parsers call it ~200k times per
+    release, where the regex dominated the run time."""
+    return " ".join(value.split()) if value else ""
+
+
+def fast_tuple(values: Sequence[str]) -> tuple[str, ...]:
+    """`record.normalize_tuple` with `fast_text`: same result, a fraction of the cost."""
+    items = [" ".join(v.split()) if v else "" for v in values]
+    while items and not items[-1]:
+        items.pop()
+    return tuple(items)
+
+
+def one_line(exc: BaseException) -> str:
+    """Library messages may span lines; ours must stay on one (see `tracker.errors`)."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -13,14 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tracker.errors import ParseError
-from tracker.parsers.base import SourceFile
+from tracker.parsers.base import SourceFile, fast_text, fast_tuple
 from tracker.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
     Record,
     RecordKind,
-    normalize_text,
-    normalize_tuple,
     parse_asc_fields,
     parse_base_units,
     parse_cms_date,
@@ -51,9 +49,11 @@ def _slice(line: str, start: int, end: int) -> str:
 
 
 def _repeated(line: str, start: int, width: int, count: int) -> tuple[str, ...]:
-    return normalize_tuple(
-        _slice(line, start + i * width, start + (i + 1) * width - 1) for i in range(count)
-    )
+    span = line[start - 1 : start - 1 + width * count]
+    # Most repeated fields are entirely blank; skip slicing them one by one.
+    if not span or span.isspace():
+        return ()
+    return fast_tuple([span[i * width : (i + 1) * width] for i in range(count)])
 
 
 @dataclass
@@ -71,13 +71,13 @@ def record_from_line(line: str, kind: RecordKind, long_description: str) -> Reco
     return Record(
         code=_slice(line, 1, 5).strip(),
         kind=kind,
-        long_description=normalize_text(long_description),
-        short_description=normalize_text(_slice(line, 92, 119)),
+        long_description=fast_text(long_description),
+        short_description=fast_text(line[91:119]),
         pricing_indicators=_repeated(line, 120, 2, 4),
         multiple_pricing_indicator=_slice(line, 128, 128).strip(),
         cim_references=_repeated(line, 129, 6, 3),
         mcm_references=_repeated(line, 147, 8, 3),
-        statute=normalize_text(_slice(line, 171, 180)),
+        statute=fast_text(line[170:180]),
         lab_certifications=_repeated(line, 181, 3, 8),
         xrefs=_repeated(line, 205, 5, 5),
         coverage=_slice(line, 230, 230).strip(),
@@ -135,7 +135,9 @@ class FixedWidthParser:
                 kind = FIRST_LINE_IDS[record_id]
                 pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
                 if not pattern.match(code):
-                    raise ParseError(source.name, f"{kind.value} code {code!r} is malformed", number)
+                    raise ParseError(
+                        source.name, f"{kind.value} code {code!r} is malformed", number
+                    )
                 if len(line.rstrip()) < MIN_FIRST_LINE:
                     raise ParseError(
                         source.name,

@@ -21,6 +21,7 @@ releases: they have no release header row and are refused with the columns they 
 from __future__ import annotations
 
 import io
+import operator
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -31,14 +32,19 @@ from typing import Any
 import python_calamine
 
 from tracker.errors import ParseError
-from tracker.parsers.base import SourceFile, is_xlsx, zip_member_problem
+from tracker.parsers.base import (
+    SourceFile,
+    fast_text,
+    fast_tuple,
+    is_xlsx,
+    one_line,
+    zip_member_problem,
+)
 from tracker.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
     Record,
     RecordKind,
-    normalize_text,
-    normalize_tuple,
     parse_asc_fields,
     parse_base_units,
     parse_cms_date,
@@ -49,6 +55,8 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 HEADER_SCAN_ROWS = 100
 # A row is taken for the header once it names the code column and this many known columns.
 MIN_HEADER_COLUMNS = 4
+
+_ONLY_STR = {str}
 
 FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
 CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
@@ -273,15 +281,15 @@ def record_from_values(values: dict[str, str], kind: RecordKind, long_descriptio
     return Record(
         code=values["HCPC"].strip(),
         kind=kind,
-        long_description=normalize_text(long_description),
-        short_description=normalize_text(values["SHORT DESCRIPTION"]),
-        pricing_indicators=normalize_tuple(values[c] for c in PRICE),
+        long_description=fast_text(long_description),
+        short_description=fast_text(values["SHORT DESCRIPTION"]),
+        pricing_indicators=fast_tuple([values[c] for c in PRICE]),
         multiple_pricing_indicator=values["MULT_PI"].strip(),
-        cim_references=normalize_tuple(values[c] for c in CIM),
-        mcm_references=normalize_tuple(values[c] for c in MCM),
-        statute=normalize_text(values["STATUTE"]),
-        lab_certifications=normalize_tuple(values[c] for c in LABCERT),
-        xrefs=normalize_tuple(values[c] for c in XREF),
+        cim_references=fast_tuple([values[c] for c in CIM]),
+        mcm_references=fast_tuple([values[c] for c in MCM]),
+        statute=fast_text(values["STATUTE"]),
+        lab_certifications=fast_tuple([values[c] for c in LABCERT]),
+        xrefs=fast_tuple([values[c] for c in XREF]),
         coverage=values["COV"].strip(),
         asc_group=asc_group,
         asc_effective_date=asc_date,
@@ -290,7 +298,7 @@ def record_from_values(values: dict[str, str], kind: RecordKind, long_descriptio
         mog_effective_date=parse_cms_date(values["OPPS_DT"]),
         processing_note=values["PROCNOTE"].strip(),
         betos=values["BETOS"].strip(),
-        types_of_service=normalize_tuple(values[c] for c in TOS),
+        types_of_service=fast_tuple([values[c] for c in TOS]),
         anesthesia_base_units=parse_base_units(values["ANEST_BU"]),
         added_date=parse_cms_date(values["ADD DT"]),
         action_effective_date=parse_cms_date(values["ACT EFF DT"]),
@@ -312,7 +320,7 @@ def read_rows(source: SourceFile) -> list[list[Any]]:
     except ParseError:
         raise
     except Exception as exc:  # calamine raises several unrelated types for damaged files
-        raise ParseError(source.name, f"workbook cannot be read ({_one_line(exc)})") from None
+        raise ParseError(source.name, f"workbook cannot be read ({one_line(exc)})") from None
     return rows
 
 
@@ -322,15 +330,11 @@ def _check_xlsx_members(source: SourceFile) -> None:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise ParseError(source.name, f"workbook cannot be read ({_one_line(exc)})") from None
+        raise ParseError(source.name, f"workbook cannot be read ({one_line(exc)})") from None
     for info in infos:
         problem = zip_member_problem(info)
         if problem is not None:
             raise ParseError(source.name, f"workbook part {info.filename}: {problem}")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def find_header(source: SourceFile, rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int]]:
@@ -373,7 +377,7 @@ class WorkbookParser:
         rows = read_rows(source)
         header_index, columns = find_header(source, rows)
         # (column, position) pairs for every field a first line carries; SEQNUM is not one.
-        wanted = [(c, columns[c]) for c in REQUIRED]
+        take = operator.itemgetter(*(columns[c] for c in REQUIRED))
         code_at, recid_at, long_at = columns["HCPC"], columns["RECID"], columns["LONG DESCRIPTION"]
         width = max(columns.values()) + 1
         pending: _Pending | None = None
@@ -396,9 +400,15 @@ class WorkbookParser:
                 kind = FIRST_LINE_IDS[record_id]
                 pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
                 if not pattern.match(code):
-                    raise ParseError(source.name, f"{kind.value} code {code!r} is malformed", number)
+                    raise ParseError(
+                        source.name, f"{kind.value} code {code!r} is malformed", number
+                    )
+                cells = take(row)
                 try:
-                    values = {c: cell_text(row[i], c) for c, i in wanted}
+                    if set(map(type, cells)) == _ONLY_STR:
+                        values = dict(zip(REQUIRED, cells, strict=True))
+                    else:
+                        values = {c: cell_text(v, c) for c, v in zip(REQUIRED, cells, strict=True)}
                 except ValueError as exc:
                     raise ParseError(source.name, f"{code}: {exc}", number) from None
                 values["HCPC"] = code

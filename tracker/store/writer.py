@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.sql.dml import Insert
 
 from tracker.errors import StoreError
-from tracker.record import ParsedRelease, Record, snapshot_hash
+from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
 from tracker.store import reader
 from tracker.store.schema import (
@@ -45,7 +45,8 @@ class PreparedRelease:
     source_bytes: bytes
     source_sha256: str
     parsed: ParsedRelease
-    record_hashes: tuple[tuple[Record, str], ...]
+    # (record, canonical JSON, content hash): serialized once, used for hashing and storing.
+    record_hashes: tuple[tuple[Record, str, str], ...]
     content_sha256: str
 
 
@@ -59,7 +60,11 @@ def prepare(
     source_bytes: bytes,
     source_sha256: str,
 ) -> PreparedRelease:
-    hashed = tuple((record, record.content_hash()) for record in parsed.records)
+    hashed = tuple(
+        (record, body, hash_canonical(body))
+        for record in parsed.records
+        for body in (record.canonical_json(),)
+    )
     return PreparedRelease(
         label=label,
         effective_date=effective_date,
@@ -69,7 +74,7 @@ def prepare(
         source_sha256=source_sha256,
         parsed=parsed,
         record_hashes=hashed,
-        content_sha256=snapshot_hash((record.code, h) for record, h in hashed),
+        content_sha256=snapshot_hash((record.code, h) for record, _, h in hashed),
     )
 
 
@@ -178,12 +183,12 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             {
                 "hash": record_hash,
                 "code": record.code,
-                "body": record.canonical_json(),
+                "body": body,
                 "added_date": record.added_date,
                 "termination_date": record.termination_date,
                 "action_code": record.action_code,
             }
-            for record, record_hash in prepared.record_hashes
+            for record, body, record_hash in prepared.record_hashes
         ]
         statement = _insert_ignoring_duplicates(connection, record_versions)
         for chunk in _chunks(version_rows):
@@ -191,7 +196,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         after = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
         entry_rows: list[dict[str, object]] = [
             {"release_id": release_id, "code": record.code, "record_hash": record_hash}
-            for record, record_hash in prepared.record_hashes
+            for record, _, record_hash in prepared.record_hashes
         ]
         for chunk in _chunks(entry_rows):
             connection.execute(insert(snapshot_entries), chunk)

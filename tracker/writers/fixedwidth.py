@@ -129,6 +129,12 @@ def format_record(record: Record) -> list[str]:
             _TRAILING_FILLER,
         )
     )
+    if not first[275:].strip():
+        # The parser (like CMS's own readers) takes a first line that ends before position 276
+        # for a truncated one, so a record must carry a date or action code there.
+        raise ValueError(
+            f"{code}: no added date, action effective date, termination date or action code"
+        )
     lines = [first]
     for number, text in enumerate(slices[1:], start=2):
         lines.append(f"{code_field}{number:03d}00{continuation_id}{text}".ljust(91))

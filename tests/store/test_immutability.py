@@ -1,0 +1,76 @@
+"""Stored snapshots cannot be changed, even with direct SQL, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import SAMPLES
+from tracker import api
+from tracker.store.schema import SNAPSHOT_TABLES
+
+STATEMENTS = {
+    "sources": ("UPDATE sources SET size = size + 1", "DELETE FROM sources"),
+    "releases": ("UPDATE releases SET label = 'X'", "DELETE FROM releases"),
+    "release_members": (
+        "UPDATE release_members SET name = 'x'",
+        "DELETE FROM release_members",
+    ),
+    "record_versions": (
+        "UPDATE record_versions SET body = '{}'",
+        "DELETE FROM record_versions",
+    ),
+    "snapshot_entries": (
+        "UPDATE snapshot_entries SET code = 'XXXXX'",
+        "DELETE FROM snapshot_entries",
+    ),
+    "retractions": ("UPDATE retractions SET reason = 'x'", "DELETE FROM retractions"),
+}
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in SNAPSHOT_TABLES
+        }
+    engine.dispose()
+    return counts
+
+
+@pytest.fixture
+def stored(db_url: str) -> str:
+    store = api.open_store(db_url)
+    api.ingest(store, SAMPLES / "HCPC2026_JAN_SAMPLE.txt")
+    api.ingest(store, SAMPLES / "HCPC2026_APR_SAMPLE.txt")
+    api.retract(store, "2026-APR", "test retraction")
+    store.close()
+    return db_url
+
+
+def test_every_snapshot_table_is_covered() -> None:
+    assert set(STATEMENTS) == set(SNAPSHOT_TABLES)
+
+
+@pytest.mark.parametrize("table", SNAPSHOT_TABLES)
+def test_update_and_delete_are_rejected(stored: str, table: str) -> None:
+    before = _counts(stored)
+    assert all(before[t] > 0 for t in SNAPSHOT_TABLES), before
+    engine = create_engine(stored.replace("postgresql://", "postgresql+psycopg://"))
+    for statement in STATEMENTS[table]:
+        with engine.connect() as connection:
+            with pytest.raises(DBAPIError, match="append-only"):
+                connection.execute(text(statement))
+            connection.rollback()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            with pytest.raises(DBAPIError, match="append-only"):
+                connection.execute(text(f"TRUNCATE {table} CASCADE"))
+            connection.rollback()
+    engine.dispose()
+    assert _counts(stored) == before
+    store = api.open_store(stored)
+    assert api.verify(store).ok
+    store.close()

@@ -1,0 +1,104 @@
+"""The CLI: thin over the API, one-line errors, exit code 1, database unchanged on failure."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SAMPLES
+from tracker.cli import cli
+
+JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
+APR = SAMPLES / "HCPC2026_APR_SAMPLE.txt"
+
+
+def run(db: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "tracker.db"
+    code, out, _ = run(path, "ingest", str(JAN))
+    assert code == 0, out
+    return path
+
+
+def test_ingest_releases_show_verify(db: Path) -> None:
+    code, out, _ = run(db, "ingest", str(APR))
+    assert code == 0
+    assert out.startswith(f"{APR.name}: stored 2026-APR, effective 2026-04-01, ")
+    code, out, _ = run(db, "releases")
+    assert code == 0
+    lines = out.splitlines()
+    assert "release" in lines[0] and "content" in lines[0]
+    assert any(line.startswith("2026-JAN") and JAN.name in line for line in lines)
+    assert any(line.startswith("2026-APR") and APR.name in line for line in lines)
+    code, out, _ = run(db, "show", "s0353", "--release", "2026-JAN")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "S0353  Treatment planning and care coordination management for cancer, initial treatment"
+    )
+    assert "Coverage Code                         I  — Not payable by Medicare" in out
+    code, out, _ = run(db, "verify")
+    assert (code, out) == (0, "ok: 2 releases, " + out.split(", ", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "missing.txt"], "Error: missing.txt: no such file or directory\n"),
+        (["show", "S0353", "--release", "1999-JAN"], None),
+        (["show", "Z9999"], "Error: code Z9999 is not in release 2026-JAN\n"),
+        (["show", "S0353", "--release", "nonsense"], None),
+        (["retract", "2026-JAN", "--reason", "  "], None),
+    ],
+)
+def test_user_errors_are_one_line(
+    db: Path, tmp_path: Path, args: list[str], message: str | None
+) -> None:
+    before = digest(db)
+    code, out, err = run(db, *args)
+    assert code == 1
+    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    if message is not None:
+        assert err == message
+    assert digest(db) == before
+
+
+def test_empty_directory_and_unknown_format(db: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = digest(db)
+    code, _, err = run(db, "ingest", str(empty))
+    assert (code, err) == (1, f"Error: {empty}: directory holds no files to ingest\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just some notes\nnothing to see\n")
+    code, _, err = run(db, "ingest", str(notes), "--release", "2026-APR")
+    assert code == 1
+    assert err.startswith("Error: notes.txt: not a CMS HCPCS release")
+    assert digest(db) == before
+
+
+def test_db_upgrade_on_new_database(tmp_path: Path) -> None:
+    code, out, _ = run(tmp_path / "new.db", "db", "upgrade")
+    assert code == 0
+    assert out.endswith("schema at revision 0001 (was empty)\n")
+    code, out, _ = run(tmp_path / "new.db", "db", "upgrade")
+    assert out.endswith("schema at revision 0001 (was 0001)\n")
+
+
+def test_releases_on_empty_database(tmp_path: Path) -> None:
+    code, out, _ = run(tmp_path / "new.db", "releases")
+    assert (code, out) == (0, "no releases stored yet; run `tracker ingest FILE`\n")
