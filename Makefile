@@ -31,7 +31,7 @@ format: $(STAMP)
 
 demo: $(STAMP)
 	rm -rf demo && mkdir -p demo
-	$(BIN)/tracker --db sqlite:///$(DEMO_DB) ingest snapshots/HCPC2031_JAN_ANWEB.txt snapshots/HCPC2031_APR_ANWEB.txt snapshots/HCPC2031_JUL_ANWEB.txt
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) ingest snapshots/HCPC2026_JAN_SAMPLE.txt snapshots/HCPC2026_APR_SAMPLE.txt snapshots/HCPC2026_JUL_SAMPLE.txt
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) releases
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) show S0353
 

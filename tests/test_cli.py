@@ -68,7 +68,7 @@ def test_user_errors_are_one_line(
     db: Path, tmp_path: Path, args: list[str], message: str | None
 ) -> None:
     before = digest(db)
-    code, out, err = run(db, *args)
+    code, _, err = run(db, *args)
     assert code == 1
     assert err.startswith("Error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err

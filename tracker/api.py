@@ -73,9 +73,7 @@ def read_source(path: str | Path) -> SourceFile:
 
 
 def _zip_directory(directory: Path) -> SourceFile:
-    files = sorted(
-        p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")
-    )
+    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise SourceError(str(directory), "directory holds no files to ingest")
     buffer = io.BytesIO()
@@ -87,9 +85,7 @@ def _zip_directory(directory: Path) -> SourceFile:
     return SourceFile(name=f"{directory.name}.zip", data=buffer.getvalue())
 
 
-def _resolve_label(
-    source: SourceFile, data_member: str, release: str | None
-) -> ReleaseLabel:
+def _resolve_label(source: SourceFile, data_member: str, release: str | None) -> ReleaseLabel:
     if release:
         label, issue = parse_label(release)
         if issue is not None:

@@ -47,9 +47,7 @@ def environment(user_templates: Path | None = None) -> Environment:
     )
 
 
-def render(
-    name: str, context: Mapping[str, Any], *, user_templates: Path | None = None
-) -> str:
+def render(name: str, context: Mapping[str, Any], *, user_templates: Path | None = None) -> str:
     env = environment(user_templates)
     try:
         return env.get_template(name).render(**context)

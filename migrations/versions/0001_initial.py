@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("effective_date", sa.Date, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("source_name", sa.Text, nullable=False),
-        sa.Column(
-            "source_sha256", sa.String(64), sa.ForeignKey("sources.sha256"), nullable=False
-        ),
+        sa.Column("source_sha256", sa.String(64), sa.ForeignKey("sources.sha256"), nullable=False),
         sa.Column("data_member", sa.Text, nullable=False),
         sa.Column("content_sha256", sa.String(64), nullable=False),
         sa.Column("record_count", sa.Integer, nullable=False),

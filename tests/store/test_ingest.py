@@ -22,7 +22,11 @@ def test_ingest_infers_label_and_effective_date(db_url: str) -> None:
     result = api.ingest(store, APR)
     assert result.created
     info = result.release
-    assert (info.label, info.issue, info.effective_date.isoformat()) == ("2026-APR", 1, "2026-04-01")
+    assert (info.label, info.issue, info.effective_date.isoformat()) == (
+        "2026-APR",
+        1,
+        "2026-04-01",
+    )
     assert info.kind.value == "quarterly"
     assert info.source_name == APR.name
     assert info.record_count == len(store.snapshot_hashes(info))

@@ -91,6 +91,8 @@ def fast_text(value: str) -> str:
 
 def fast_tuple(values: Sequence[str]) -> tuple[str, ...]:
     """`record.normalize_tuple` with `fast_text`: same result, a fraction of the cost."""
+    if not any(values):
+        return ()
     items = [" ".join(v.split()) if v else "" for v in values]
     while items and not items[-1]:
         items.pop()

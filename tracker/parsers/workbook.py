@@ -376,7 +376,7 @@ class WorkbookParser:
     def parse(self, source: SourceFile) -> Iterator[Record]:
         rows = read_rows(source)
         header_index, columns = find_header(source, rows)
-        # (column, position) pairs for every field a first line carries; SEQNUM is not one.
+        # Picks, in C, every cell a first row carries (SEQNUM only orders lines: not read).
         take = operator.itemgetter(*(columns[c] for c in REQUIRED))
         code_at, recid_at, long_at = columns["HCPC"], columns["RECID"], columns["LONG DESCRIPTION"]
         width = max(columns.values()) + 1

@@ -209,3 +209,56 @@ def source_bytes(connection: Connection, sha256: str) -> bytes:
 def record_version_rows(connection: Connection) -> list[tuple[str, str]]:
     rows = connection.execute(select(record_versions.c.hash, record_versions.c.body)).all()
     return [(record_hash, body) for record_hash, body in rows]
+
+
+def code_entries(
+    connection: Connection, code: str, release_ids: Iterable[int]
+) -> list[tuple[int, str, str]]:
+    """(release id, record hash, body) of one code in the given releases."""
+    ids = list(release_ids)
+    if not ids:
+        return []
+    rows = connection.execute(
+        select(snapshot_entries.c.release_id, record_versions.c.hash, record_versions.c.body)
+        .select_from(
+            snapshot_entries.join(
+                record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
+            )
+        )
+        .where(snapshot_entries.c.code == code, snapshot_entries.c.release_id.in_(ids))
+    ).all()
+    return [(release_id, record_hash, body) for release_id, record_hash, body in rows]
+
+
+def all_entries(
+    connection: Connection, release_ids: Iterable[int]
+) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
+    """Every (release id, code, record hash) of the releases, and the bodies of those hashes."""
+    ids = list(release_ids)
+    if not ids:
+        return [], {}
+    entries = [
+        (release_id, code, record_hash)
+        for release_id, code, record_hash in connection.execute(
+            select(
+                snapshot_entries.c.release_id,
+                snapshot_entries.c.code,
+                snapshot_entries.c.record_hash,
+            ).where(snapshot_entries.c.release_id.in_(ids))
+        )
+    ]
+    wanted = (
+        select(snapshot_entries.c.record_hash)
+        .where(snapshot_entries.c.release_id.in_(ids))
+        .distinct()
+        .scalar_subquery()
+    )
+    bodies = {
+        record_hash: body
+        for record_hash, body in connection.execute(
+            select(record_versions.c.hash, record_versions.c.body).where(
+                record_versions.c.hash.in_(wanted)
+            )
+        )
+    }
+    return entries, bodies

@@ -6,6 +6,7 @@ never engines or rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -81,6 +82,27 @@ class Store:
     def record_version_rows(self) -> list[tuple[str, str]]:
         with self._read() as connection:
             return reader.record_version_rows(connection)
+
+    def code_timeline(
+        self, code: str, releases: list[ReleaseInfo]
+    ) -> list[tuple[ReleaseInfo, str, Record]]:
+        """The code's (release, record hash, record) in each of `releases` that carries it."""
+        by_id = {info.id: info for info in releases}
+        with self._read() as connection:
+            rows = reader.code_entries(connection, code, by_id)
+        decoded = [
+            (by_id[release_id], record_hash, Record.from_dict(json.loads(body)))
+            for release_id, record_hash, body in rows
+        ]
+        order = {info.id: index for index, info in enumerate(releases)}
+        return sorted(decoded, key=lambda item: order[item[0].id])
+
+    def all_entries(
+        self, releases: list[ReleaseInfo]
+    ) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
+        """Every (release id, code, hash) of `releases` and the JSON body of each hash."""
+        with self._read() as connection:
+            return reader.all_entries(connection, [info.id for info in releases])
 
     def write(self, prepared: writer.PreparedRelease, *, reissue: bool) -> writer.WriteResult:
         return writer.write_release(self.engine, prepared, reissue=reissue)

@@ -1,0 +1,192 @@
+"""Shared test helpers: where CMS's real files are, and skipping cleanly when they are absent."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TRACKER_SHARED", PROJECT_ROOT.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A file of the shared folder; skips the test when it is missing, except on CI.
+
+    The real CMS files are never copied into the project, so a fresh checkout may not have
+    them; on CI (CI=true) they are expected, and their absence must fail rather than pass
+    silently.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        message = f"{path} is missing (set TRACKER_SHARED to the shared folder)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[..., Path]:
+    """`shared_path` as a fixture, for tests in subfolders that cannot import conftest."""
+    return shared_path
+
+
+# --- Databases -------------------------------------------------------------------------------
+# Every store test runs on SQLite and on PostgreSQL. PostgreSQL tests get a database of their
+# own, created and dropped around the test, so they never see each other's releases.
+
+PG_ADMIN_URL = os.environ.get("TRACKER_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_admin_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def pg_url():  # type: ignore[no-untyped-def]
+    """A fresh, empty PostgreSQL database URL; skipped (not on CI) when no server answers."""
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    admin = _pg_admin_engine()
+    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL at {PG_ADMIN_URL} does not answer ({exc.orig})"
+        if _on_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Each test using this runs twice: once on SQLite, once on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+SAMPLES = PROJECT_ROOT / "snapshots"
+
+
+# --- Real releases for the diff and transaction-report tests ---------------------------------
+# Each release is parsed once per session; the fixed-width text where CMS ships one (complete
+# descriptions), the workbook for the 2020 quarters (the only form they exist in).
+
+# label -> (release file under shared/cms-hcpcs, (transaction report file, zip member or None))
+REAL_RELEASES: dict[str, tuple[str, tuple[str, str | None]]] = {
+    "2016": (
+        "2016/HCPC2016_CONTR_ANWEB.txt",
+        ("2016/HCPC2016_TransactionReport_Alpha.xlsx", None),
+    ),
+    "2017": (
+        "2017/2017-Alpha-Numeric-HCPCS-File.zip",
+        ("2017/2017-Alpha-Numeric-HCPCS-File.zip", "HCPCS2017_Trans Report_Alpha.xlsx"),
+    ),
+    "2018": (
+        "2018/2018-Alpha-Numeric-HCPCS-File.zip",
+        ("2018/2018-Alpha-Numeric-HCPCS-File.zip", "HCPC18_Trans_Report_Alpha.xlsx"),
+    ),
+    "2020-JAN": (
+        "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
+        ("2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip", "HCPC2020_TRANS_ALPHA_w_disclaimer.xlsx"),
+    ),
+    "2020-APR": (
+        "2020-APR/HCPC2020_APR_ANWEB.xlsx",
+        ("2020-APR/HCPC2020_APR_TRANS_ALPHA.xlsx", None),
+    ),
+    "2020-JUL": (
+        "2020-JUL/HCPC2020_JUL_ANWEB.xlsx",
+        ("2020-JUL/HCPC2020_JUL_TRANS_ALPHA.xlsx", None),
+    ),
+    "2020-OCT": (
+        "2020-OCT/HCPC2020_OCT_ANWEB.xlsx",
+        ("2020-OCT/HCPC2020_OCT_TRANS_ALPHA.xlsx", None),
+    ),
+}
+# Annual files set action codes relative to the previous annual file, quarterly files to the
+# previous quarter: these pairs are consecutive for this data set.
+CONSECUTIVE_PAIRS: list[tuple[str, str]] = [
+    ("2016", "2017"),
+    ("2017", "2018"),
+    ("2020-JAN", "2020-APR"),
+    ("2020-APR", "2020-JUL"),
+    ("2020-JUL", "2020-OCT"),
+]
+
+
+class RealReleases:
+    """Records, snapshots, diffs and transaction reports of the real releases, cached."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict] = {}  # type: ignore[type-arg]
+        self._snapshots: dict[str, object] = {}
+        self._diffs: dict[tuple[str, str, bool], object] = {}
+        self._reports: dict[str, dict[str, str]] = {}
+
+    def records(self, label: str):  # type: ignore[no-untyped-def]
+        if label not in self._records:
+            from tracker.parsers import parse_source
+            from tracker.parsers.base import SourceFile
+
+            path = shared_path("cms-hcpcs", *REAL_RELEASES[label][0].split("/"))
+            release = parse_source(SourceFile(path.name, path.read_bytes()))
+            self._records[label] = {record.code: record for record in release.records}
+        return self._records[label]
+
+    def snapshot(self, label: str):  # type: ignore[no-untyped-def]
+        if label not in self._snapshots:
+            from tracker.release import Snapshot, adhoc_info
+
+            records = self.records(label)
+            info = adhoc_info(label, record_count=len(records))
+            self._snapshots[label] = Snapshot.from_records(info, records.values())
+        return self._snapshots[label]
+
+    def diff(self, old: str, new: str, consecutive: bool = True):  # type: ignore[no-untyped-def]
+        key = (old, new, consecutive)
+        if key not in self._diffs:
+            from tracker.diff import diff_snapshots
+
+            self._diffs[key] = diff_snapshots(
+                self.snapshot(old), self.snapshot(new), consecutive=consecutive
+            )
+        return self._diffs[key]
+
+    def report(self, label: str) -> dict[str, str]:
+        if label not in self._reports:
+            from tracker.transreport import read_transaction_report
+
+            relative, member = REAL_RELEASES[label][1]
+            path = shared_path("cms-hcpcs", *relative.split("/"))
+            self._reports[label] = read_transaction_report(path, member=member)
+        return self._reports[label]
+
+
+@pytest.fixture(scope="session")
+def real_releases() -> RealReleases:
+    return RealReleases()

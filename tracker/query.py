@@ -1,0 +1,210 @@
+"""A code's state on a date, on two time axes.
+
+*Knowledge time* K is a release: what was known when it was published (default: the latest).
+*Valid time* D is a date of service. The releases that count for K are the stored,
+non-retracted ones effective on or before K's effective date, one issue per label (the latest).
+
+For a code, its *timeline* is its record in each of those releases that carries it. Then:
+- the record *known at K* is the one in the latest such release;
+- the *meaning at D* is the record from the latest release effective on or before D (if D is
+  before the code's first release, the earliest record);
+- the *status at D* comes from the known record's dates (added date, termination date: the
+  last day the code may be used), because later releases correct dates retroactively. One
+  exception: when the code was reused (its added date rewritten between the meaning at D and
+  the known record), the known record's dates describe the new meaning, so the status comes
+  from the meaning in force at D.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from tracker.errors import ReleaseError
+from tracker.record import Record
+from tracker.release import ReleaseInfo
+from tracker.store import Store
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    NOT_YET_EFFECTIVE = "not yet effective"
+    TERMINATED = "terminated"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    code: str
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeState:
+    """The answer for one code on one date, with the release each part came from."""
+
+    code: str
+    on: date
+    known_at: ReleaseInfo
+    status: Status
+    known: Record | None
+    known_release: ReleaseInfo | None
+    meaning: Record | None
+    meaning_release: ReleaseInfo | None
+    replacements: tuple[Replacement, ...] = ()
+
+    @property
+    def termination_date(self) -> date | None:
+        record = self.status_record
+        return record.termination_date if record else None
+
+    @property
+    def status_record(self) -> Record | None:
+        if self.meaning is not None and _reused(self.meaning, self.known):
+            return self.meaning
+        return self.known
+
+
+def _reused(meaning: Record, known: Record | None) -> bool:
+    return (
+        known is not None
+        and meaning.added_date is not None
+        and known.added_date is not None
+        and known.added_date > meaning.added_date
+    )
+
+
+def status_on(record: Record, on: date) -> Status:
+    if record.added_date is not None and on < record.added_date:
+        return Status.NOT_YET_EFFECTIVE
+    if record.termination_date is not None and on > record.termination_date:
+        return Status.TERMINATED
+    return Status.ACTIVE
+
+
+Timeline = Sequence[tuple[ReleaseInfo, Record]]
+
+
+def resolve_state(
+    code: str,
+    on: date,
+    known_at: ReleaseInfo,
+    timeline: Timeline,
+    describe: Mapping[str, Record] | None = None,
+    dates: Sequence[date] | None = None,
+) -> CodeState:
+    """The state of `code` on `on` from its timeline (ascending by effective date)."""
+    if not timeline:
+        return CodeState(code, on, known_at, Status.UNKNOWN, None, None, None, None)
+    known_release, known = timeline[-1]
+    if dates is None:
+        dates = [info.effective_date for info, _ in timeline]
+    index = bisect.bisect_right(dates, on) - 1
+    meaning_release, meaning = timeline[max(index, 0)]
+    status_record = meaning if _reused(meaning, known) else known
+    status = status_on(status_record, on)
+    replacements: tuple[Replacement, ...] = ()
+    if status is Status.TERMINATED or status_record.termination_date is not None:
+        lookup = describe or {}
+        replacements = tuple(
+            Replacement(xref, lookup[xref].long_description if xref in lookup else None)
+            for xref in status_record.xrefs
+            if xref
+        )
+    return CodeState(
+        code=code,
+        on=on,
+        known_at=known_at,
+        status=status,
+        known=known,
+        known_release=known_release,
+        meaning=meaning,
+        meaning_release=meaning_release,
+        replacements=replacements,
+    )
+
+
+def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
+    """The releases that count as known at K: non-retracted, latest issue per label, ≤ K."""
+    target = store.resolve(known_at)
+    latest_issue: dict[str, ReleaseInfo] = {}
+    for info in store.releases():
+        if info.effective_date <= target.effective_date:
+            latest_issue[info.label] = info
+    if known_at is not None and target.label in latest_issue:
+        latest_issue[target.label] = target
+    return sorted(latest_issue.values(), key=lambda info: (info.effective_date, info.label))
+
+
+def code_state(store: Store, code: str, on: date, known_at: str | None = None) -> CodeState:
+    """One code's state on one date, answered with a few indexed queries."""
+    releases = knowledge_releases(store, known_at)
+    normalized = code.strip().upper()
+    rows = store.code_timeline(normalized, releases)
+    timeline = [(info, record) for info, _, record in rows]
+    describe: dict[str, Record] = {}
+    if timeline and timeline[-1][1].xrefs:
+        for xref in timeline[-1][1].xrefs:
+            xref_rows = store.code_timeline(xref, releases)
+            if xref_rows:
+                describe[xref] = xref_rows[-1][2]
+    return resolve_state(normalized, on, releases[-1], timeline, describe)
+
+
+class CodeIndex:
+    """Every code's timeline as known at K, in memory, for bulk questions (claims files).
+
+    Records are decoded once per distinct version and shared between the releases that carry
+    them, so memory grows with what changed plus one small tuple per code and release.
+    """
+
+    def __init__(
+        self,
+        releases: list[ReleaseInfo],
+        timelines: dict[str, list[tuple[ReleaseInfo, Record]]],
+    ) -> None:
+        if not releases:
+            raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
+        self.releases = releases
+        self.known_at = releases[-1]
+        self.timelines = timelines
+        self._dates = {
+            code: [info.effective_date for info, _ in timeline]
+            for code, timeline in timelines.items()
+        }
+        self.latest = {code: timeline[-1][1] for code, timeline in timelines.items()}
+
+    @classmethod
+    def load(cls, store: Store, known_at: str | None = None) -> CodeIndex:
+        releases = knowledge_releases(store, known_at)
+        entries, bodies = store.all_entries(releases)
+        by_id = {info.id: info for info in releases}
+        order = {info.id: index for index, info in enumerate(releases)}
+        decoded: dict[str, Record] = {}
+        raw: dict[str, list[tuple[int, str]]] = {}
+        for release_id, code, record_hash in entries:
+            raw.setdefault(code, []).append((order[release_id], record_hash))
+        timelines: dict[str, list[tuple[ReleaseInfo, Record]]] = {}
+        for code, items in raw.items():
+            items.sort()
+            timeline: list[tuple[ReleaseInfo, Record]] = []
+            for position, record_hash in items:
+                record = decoded.get(record_hash)
+                if record is None:
+                    record = Record.from_dict(json.loads(bodies[record_hash]))
+                    decoded[record_hash] = record
+                timeline.append((by_id[releases[position].id], record))
+            timelines[code] = timeline
+        return cls(releases, timelines)
+
+    def state(self, code: str, on: date) -> CodeState:
+        timeline = self.timelines.get(code, ())
+        return resolve_state(code, on, self.known_at, timeline, self.latest, self._dates.get(code))
+
+    def codes(self, prefix: str = "") -> Iterable[str]:
+        wanted = prefix.strip().upper()
+        return sorted(code for code in self.timelines if code.startswith(wanted))
