@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from tracker import query
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
 from tracker.parsers import parse_source
 from tracker.parsers.base import SourceFile
+from tracker.query import CodeState, Status
 from tracker.record import Record, snapshot_hash
 from tracker.release import (
     ReleaseInfo,
@@ -30,10 +32,15 @@ from tracker.release import (
     parse_label,
 )
 from tracker.store import Store, prepare
+from tracker.validate import ValidationSummary, parse_service_date, validate_claims
 
 __all__ = [
+    "CodeState",
     "IngestResult",
+    "ValidationSummary",
     "VerifyReport",
+    "code_state",
+    "codes_as_of",
     "ingest",
     "open_store",
     "read_source",
@@ -42,6 +49,7 @@ __all__ = [
     "retract",
     "show",
     "upgrade_db",
+    "validate",
     "verify",
 ]
 
@@ -187,6 +195,81 @@ def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
 
 def upgrade_db(store: Store) -> tuple[str | None, str | None]:
     return store.upgrade()
+
+
+def code_state(
+    store: Store, code: str, on: str | date, *, known_at: str | None = None
+) -> CodeState:
+    """Was `code` valid on `on`, and what did it mean then, as known at release `known_at`?"""
+    return query.code_state(store, code, _as_date(on), known_at)
+
+
+def codes_as_of(
+    store: Store,
+    on: str | date,
+    *,
+    prefix: str = "",
+    status: str = "active",
+    known_at: str | None = None,
+) -> list[CodeState]:
+    """The code set as it stood on a date: every code's state, filtered by status."""
+    if status not in ("all", *(s.value for s in Status)):
+        raise ReleaseError(f"status {status!r} is not active, terminated, not yet effective or all")
+    day = _as_date(on)
+    index = query.CodeIndex.load(store, known_at)
+    states = (index.state(code, day) for code in index.codes(prefix))
+    return [state for state in states if status == "all" or state.status.value == status]
+
+
+def validate(
+    store: Store,
+    claims: str | Path,
+    output: str | Path | None = None,
+    *,
+    code_column: str = "hcpcs",
+    date_column: str = "dos",
+    known_at: str | None = None,
+) -> ValidationSummary:
+    """Check every claim row's code on its date of service, streaming the file."""
+    source = Path(claims)
+    index = query.CodeIndex.load(store, known_at)
+    try:
+        with source.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
+            if output is None:
+                return validate_claims(
+                    index,
+                    rows_in,
+                    None,
+                    code_column=code_column,
+                    date_column=date_column,
+                    source_name=source.name,
+                )
+            with Path(output).open("w", newline="", encoding="utf-8") as rows_out:
+                return validate_claims(
+                    index,
+                    rows_in,
+                    rows_out,
+                    code_column=code_column,
+                    date_column=date_column,
+                    source_name=source.name,
+                )
+    except FileNotFoundError as exc:
+        raise SourceError(str(exc.filename or claims), "no such file or directory") from None
+    except IsADirectoryError:
+        raise SourceError(str(claims), "is a directory") from None
+    except PermissionError as exc:
+        raise SourceError(
+            str(exc.filename or claims), "cannot open it (permission denied)"
+        ) from None
+
+
+def _as_date(value: str | date) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return parse_service_date(value)
+    except ValueError as exc:
+        raise ReleaseError(str(exc)) from None
 
 
 @dataclass

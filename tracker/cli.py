@@ -138,13 +138,141 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
 @cli.command()
 @click.argument("code")
 @click.option("--release", "release", help="Release label (default: the latest).")
+@click.option("--as-of", "as_of", help="Date of service: status and meaning on that date.")
+@click.option("--known-at", help="Answer as known at this release (default: the latest).")
 @click.pass_context
-def show(ctx: click.Context, code: str, release: str | None) -> None:
-    """Show one code's record with its values decoded, as of a release."""
+def show(
+    ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
+) -> None:
+    """Show one code's record with its values decoded, or its state on a date (--as-of)."""
     from tracker.codepage import render_code_page
 
-    info, record = api.show(_store(ctx), code, release=release)
-    click.echo(render_code_page(info, record), nl=False)
+    if as_of is None:
+        if known_at is not None:
+            raise TrackerError("--known-at goes with --as-of; use --release to pick a release")
+        info, record = api.show(_store(ctx), code, release=release)
+        click.echo(render_code_page(info, record), nl=False)
+        return
+    if release is not None:
+        raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
+    state = api.code_state(_store(ctx), code, as_of, known_at=known_at)
+    click.echo(_state_text(state), nl=False)
+
+
+def _state_text(state: api.CodeState) -> str:
+    lines = [
+        f"{state.code} on {state.on.isoformat()}: {state.status.value}"
+        f" (as known at {state.known_at.display})"
+    ]
+    termination = state.termination_date
+    if termination is not None:
+        lines.append(f"terminated: last valid day {termination.isoformat()}")
+    for replacement in state.replacements:
+        described = f"  {replacement.description}" if replacement.description else ""
+        lines.append(f"replaced by: {replacement.code}{described}")
+    if state.meaning is not None and state.meaning_release is not None:
+        lines.append(
+            f"meaning then: {state.meaning.long_description}"
+            f" (release {state.meaning_release.display})"
+        )
+    if state.known is not None and state.known_release is not None:
+        if state.known is not state.meaning:
+            lines.append(
+                f"latest known: {state.known.long_description}"
+                f" (release {state.known_release.display})"
+            )
+        added = state.known.added_date.isoformat() if state.known.added_date else "unknown"
+        lines.append(f"dates from release {state.known_release.display}: added {added}")
+    else:
+        lines.append(f"no release up to {state.known_at.display} carries this code")
+    return "\n".join(lines) + "\n"
+
+
+@cli.command()
+@click.option("--as-of", "as_of", required=True, help="Date of service (YYYY-MM-DD).")
+@click.option("--prefix", default="", help="Only codes starting with this, e.g. J.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "terminated", "not yet effective", "all"]),
+    default="active",
+    show_default=True,
+)
+@click.option("--known-at", help="As known at this release (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
+@click.pass_context
+def codes(
+    ctx: click.Context, as_of: str, prefix: str, status: str, known_at: str | None, fmt: str
+) -> None:
+    """The code set as it stood on a date."""
+    states = api.codes_as_of(_store(ctx), as_of, prefix=prefix, status=status, known_at=known_at)
+    if fmt == "csv":
+        import csv
+
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["code", "status", "description", "termination_date", "release"])
+        for state in states:
+            out.writerow(
+                [
+                    state.code,
+                    state.status.value,
+                    state.meaning.long_description if state.meaning else "",
+                    state.termination_date.isoformat() if state.termination_date else "",
+                    state.meaning_release.display if state.meaning_release else "",
+                ]
+            )
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("code", "status", "description", "release"):
+        table.add_column(column)
+    for state in states:
+        table.add_row(
+            state.code,
+            state.status.value,
+            state.meaning.long_description if state.meaning else "",
+            state.meaning_release.display if state.meaning_release else "",
+        )
+    console.print(table)
+    console.print(f"{len(states)} codes {status} on {as_of}")
+
+
+@cli.command()
+@click.argument("claims", type=click.Path(path_type=str))
+@click.option("--code-column", default="hcpcs", show_default=True)
+@click.option("--date-column", default="dos", show_default=True)
+@click.option("--known-at", help="Validate as known at this release (default: the latest).")
+@click.option("-o", "--output", type=click.Path(path_type=str), help="Annotated CSV to write.")
+@click.option("--fail-on-invalid", is_flag=True, help="Exit 2 when any row is not active.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    claims: str,
+    code_column: str,
+    date_column: str,
+    known_at: str | None,
+    output: str | None,
+    fail_on_invalid: bool,
+) -> None:
+    """Check each claim's code on its date of service (streams files of any size)."""
+    summary = api.validate(
+        _store(ctx),
+        claims,
+        output,
+        code_column=code_column,
+        date_column=date_column,
+        known_at=known_at,
+    )
+    console.print(f"{summary.rows} rows checked" + (f", written to {output}" if output else ""))
+    for status_name, count in sorted(summary.statuses.items(), key=lambda item: -item[1]):
+        console.print(f"  {status_name:<18} {count:>10}")
+    if summary.invalid_codes:
+        top = ", ".join(f"{code} ({n})" for code, n in summary.invalid_codes.most_common(10))
+        console.print(f"top invalid codes: {top}")
+    for line, problem in summary.bad_rows[:10]:
+        err_console.print(f"{claims}:{line}: {problem}", markup=False)
+    if summary.bad_row_count > 10:
+        err_console.print(f"… and {summary.bad_row_count - 10} more rows that could not be checked")
+    if fail_on_invalid and summary.invalid:
+        ctx.exit(2)
 
 
 @cli.command()
