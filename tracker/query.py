@@ -21,7 +21,7 @@ import bisect
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from tracker.errors import ReleaseError
@@ -177,6 +177,7 @@ class CodeIndex:
             for code, timeline in timelines.items()
         }
         self.latest = {code: timeline[-1][1] for code, timeline in timelines.items()}
+        self._intervals: dict[str, tuple[list[date], list[CodeState]]] = {}
 
     @classmethod
     def load(cls, store: Store, known_at: str | None = None) -> CodeIndex:
@@ -204,6 +205,30 @@ class CodeIndex:
     def state(self, code: str, on: date) -> CodeState:
         timeline = self.timelines.get(code, ())
         return resolve_state(code, on, self.known_at, timeline, self.latest, self._dates.get(code))
+
+    def intervals(self, code: str) -> tuple[list[date], list[CodeState]]:
+        """The code's answers as a step function of the date of service.
+
+        The answer only changes at a release's effective date, the added date, or the day
+        after the termination date, so bulk validation can bisect a short list of breakpoints
+        instead of resolving every row from scratch.
+        """
+        cached = self._intervals.get(code)
+        if cached is not None:
+            return cached
+        timeline = self.timelines.get(code, ())
+        points = {date.min}
+        for info, record in timeline:
+            points.add(info.effective_date)
+            if record.added_date is not None:
+                points.add(record.added_date)
+            if record.termination_date is not None and record.termination_date < date.max:
+                points.add(record.termination_date + timedelta(days=1))
+        starts = sorted(points)
+        states = [self.state(code, start) for start in starts]
+        result = (starts, states)
+        self._intervals[code] = result
+        return result
 
     def codes(self, prefix: str = "") -> Iterable[str]:
         wanted = prefix.strip().upper()

@@ -8,6 +8,7 @@ number and marked `error` in the output; it never stops the run.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 from collections import Counter
@@ -106,19 +107,41 @@ def validate_claims(
     summary = ValidationSummary()
     answers: dict[tuple[str, str], tuple[str, ...]] = {}
     dates: dict[str, date] = {}
+    # Answers are rendered once per interval state (the index keeps those states alive).
+    rendered: dict[int, tuple[str, ...]] = {}
+    statuses: dict[str, int] = {}
+    active = Status.ACTIVE.value
+    write = writer.writerow if writer is not None else None
+    # The loop is the hot path of a million-row file: cached answers are looked up by the raw
+    # cell text, and nothing is computed per row that the cache already holds.
     for line_number, row in _numbered(reader, source_name):
-        summary.rows += 1
-        answer = _check(index, row, code_at, date_at, answers, dates)
+        try:
+            key = (row[code_at], row[date_at])
+        except IndexError:
+            key = (
+                row[code_at] if code_at < len(row) else "",
+                row[date_at] if date_at < len(row) else "",
+            )
+        answer = answers.get(key)
+        if answer is None:
+            answer = _check(index, key[0], key[1], dates, rendered)
+            if answer[0] != ERROR_STATUS:
+                if len(answers) >= CACHE_LIMIT:
+                    answers.clear()
+                answers[key] = answer
         status = answer[0]
-        summary.statuses[status] += 1
-        if status == ERROR_STATUS:
-            summary.bad_row_count += 1
-            if len(summary.bad_rows) < BAD_ROWS_KEPT:
-                summary.bad_rows.append((line_number, answer[1]))
-        elif status != Status.ACTIVE.value:
-            summary.invalid_codes[row[code_at].strip().upper()] += 1
-        if writer is not None:
-            writer.writerow([*row, *answer])
+        statuses[status] = statuses.get(status, 0) + 1
+        if status != active:
+            if status == ERROR_STATUS:
+                summary.bad_row_count += 1
+                if len(summary.bad_rows) < BAD_ROWS_KEPT:
+                    summary.bad_rows.append((line_number, answer[1]))
+            else:
+                summary.invalid_codes[key[0].strip().upper()] += 1
+        if write is not None:
+            write(row + list(answer))
+    summary.statuses.update(statuses)
+    summary.rows = sum(statuses.values())
     return summary
 
 
@@ -138,18 +161,11 @@ def _numbered(reader: Iterator[list[str]], source_name: str) -> Iterator[tuple[i
 
 def _check(
     index: CodeIndex,
-    row: list[str],
-    code_at: int,
-    date_at: int,
-    answers: dict[tuple[str, str], tuple[str, ...]],
+    raw_code: str,
+    raw_date: str,
     dates: dict[str, date],
+    rendered: dict[int, tuple[str, ...]],
 ) -> tuple[str, ...]:
-    raw_code = row[code_at] if code_at < len(row) else ""
-    raw_date = row[date_at] if date_at < len(row) else ""
-    key = (raw_code, raw_date)
-    cached = answers.get(key)
-    if cached is not None:
-        return cached
     code = raw_code.strip().upper()
     if not code:
         return (ERROR_STATUS, "no code", "", "", "")
@@ -160,8 +176,9 @@ def _check(
         except ValueError as exc:
             return (ERROR_STATUS, str(exc), "", "", "")
         dates[raw_date] = service_date
-    answer = _answer(index.state(code, service_date))
-    if len(answers) >= CACHE_LIMIT:
-        answers.clear()
-    answers[key] = answer
+    starts, states = index.intervals(code)
+    state = states[bisect.bisect_right(starts, service_date) - 1]
+    answer = rendered.get(id(state))
+    if answer is None:
+        answer = rendered[id(state)] = _answer(state)
     return answer
