@@ -18,7 +18,10 @@ from datetime import date
 from pathlib import Path
 
 from tracker import query
+from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
+from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
+from tracker.history import HistoryEvent, code_history
 from tracker.parsers import parse_source
 from tracker.parsers.base import SourceFile
 from tracker.query import CodeState, Status
@@ -41,6 +44,10 @@ __all__ = [
     "VerifyReport",
     "code_state",
     "codes_as_of",
+    "current_releases",
+    "diff",
+    "diff_year",
+    "history",
     "ingest",
     "open_store",
     "read_source",
@@ -195,6 +202,56 @@ def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
 
 def upgrade_db(store: Store) -> tuple[str | None, str | None]:
     return store.upgrade()
+
+
+def current_releases(store: Store) -> list[ReleaseInfo]:
+    """Stored releases that count by default: not retracted, the latest issue of each label."""
+    return store.current_releases()
+
+
+def diff(store: Store, old: str, new: str) -> ReleaseDiff:
+    """Every change from release `old` to release `new`, with reconciliation when consecutive."""
+    old_info = store.resolve(old)
+    new_info = store.resolve(new)
+    if old_info.id == new_info.id:
+        raise ReleaseError(f"{old} and {new} are the same release ({old_info.display}); name two")
+    if old_info.code_set != new_info.code_set:
+        raise ReleaseError(
+            f"{old_info.display} ({old_info.code_set}) and {new_info.display}"
+            f" ({new_info.code_set}) are releases of different code sets"
+        )
+    order = [info.id for info in current_releases(store)]
+    consecutive = (
+        old_info.id in order
+        and new_info.id in order
+        and order.index(new_info.id) == order.index(old_info.id) + 1
+    )
+    return diff_snapshots(
+        store.snapshot(old_info), store.snapshot(new_info), consecutive=consecutive
+    )
+
+
+def diff_year(store: Store, year: int) -> YearDiff:
+    """The year's first release against its last, each quarter, and codes born and retired."""
+    infos = [info for info in current_releases(store) if info.effective_date.year == year]
+    if len(infos) < 2:
+        stored = ", ".join(info.display for info in infos) or "none"
+        raise ReleaseError(
+            f"year {year} needs at least two stored releases to diff (stored: {stored})"
+        )
+    return year_diff([store.snapshot(info) for info in infos])
+
+
+def history(store: Store, code: str) -> list[HistoryEvent]:
+    """Every release where the code first appears, changes, ends, is purged or comes back."""
+    normalized = code.strip().upper()
+    releases = current_releases(store)
+    if not releases:
+        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
+    events = code_history(store, normalized, releases)
+    if not events:
+        raise ReleaseError(f"code {normalized} is in none of the stored releases")
+    return events
 
 
 def code_state(

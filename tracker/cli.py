@@ -6,6 +6,7 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker import __version__, api
+from tracker.diff import Category, ReleaseDiff, filter_diff
 from tracker.errors import TrackerError
 from tracker.store import Store
 
@@ -273,6 +275,202 @@ def validate(
         err_console.print(f"… and {summary.bad_row_count - 10} more rows that could not be checked")
     if fail_on_invalid and summary.invalid:
         ctx.exit(2)
+
+
+CATEGORY_NAMES = [category.value for category in Category]
+
+
+@cli.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option("--year", type=int, help="Diff the first and last release of a year.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(CATEGORY_NAMES),
+    help="Only changes in this category (repeatable).",
+)
+@click.option("--code-prefix", default="", help="Only codes starting with this, e.g. J.")
+@click.pass_context
+def diff_command(
+    ctx: click.Context,
+    old: str | None,
+    new: str | None,
+    year: int | None,
+    fmt: str,
+    categories: tuple[str, ...],
+    code_prefix: str,
+) -> None:
+    """What changed between releases OLD and NEW (labels like 2020-APR, 2017, 2020-APR#2)."""
+    wanted = [Category(name) for name in categories]
+    if year is not None:
+        if old or new:
+            raise TrackerError("give either two releases or --year, not both")
+        year_result = api.diff_year(_store(ctx), year)
+        overall = filter_diff(year_result.overall, categories=wanted, prefix=code_prefix)
+        if fmt == "json":
+            payload = overall.to_dict()
+            payload["year"] = year
+            payload["steps"] = [
+                filter_diff(step, categories=wanted, prefix=code_prefix).to_dict()
+                for step in year_result.steps
+            ]
+            payload["transient"] = [
+                {
+                    "code": item.code,
+                    "first_seen": item.first_seen,
+                    "last_seen": item.last_seen,
+                    "ended": item.ended.value,
+                    "ended_in": item.ended_in,
+                    "termination_date": (
+                        item.termination_date.isoformat() if item.termination_date else None
+                    ),
+                    "long_description": item.record.long_description,
+                }
+                for item in year_result.transient
+                if item.code.startswith(code_prefix.strip().upper())
+            ]
+            click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+            return
+        _print_diff(overall)
+        for step in year_result.steps:
+            counts = step.counts_by_kind()
+            summary = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
+            console.print(f"{step.old.display} → {step.new.display}: {summary}")
+        if year_result.transient:
+            console.print("\nborn and ended inside the year:")
+            for item in year_result.transient:
+                console.print(
+                    f"  {item.code}  {item.first_seen} → {item.ended.value} in {item.ended_in}"
+                    f"  {item.record.long_description}",
+                    markup=False,
+                )
+        return
+    if not old or not new:
+        raise TrackerError("give two releases (tracker diff 2020-JAN 2020-APR) or --year 2020")
+    result = filter_diff(api.diff(_store(ctx), old, new), categories=wanted, prefix=code_prefix)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    _print_diff(result)
+
+
+def _short(value: object, width: int = 60) -> str:
+    if value is None or value == "" or value == ():
+        return "—"
+    if isinstance(value, tuple | list):
+        text = " ".join(str(item) for item in value)
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_diff(result: ReleaseDiff) -> None:
+    consecutive = "consecutive" if result.consecutive else "not consecutive: no reconciliation"
+    console.print(
+        f"{result.old.display} ({result.old.effective_date.isoformat()}) → {result.new.display}"
+        f" ({result.new.effective_date.isoformat()}), {consecutive}",
+        markup=False,
+    )
+    counts = Table(show_edge=False, pad_edge=False, title=None)
+    counts.add_column("kind")
+    counts.add_column("codes", justify="right")
+    for category in Category:
+        counts.add_column(category.value, justify="right")
+    by_category = result.counts_by_kind_category()
+    for kind, n in result.counts_by_kind().items():
+        row = [kind.value, str(n)]
+        row += [str(by_category[kind][category] or "") for category in Category]
+        counts.add_row(*row)
+    console.print(counts)
+    if result.changes:
+        changes = Table(show_edge=False, pad_edge=False)
+        for column in ("code", "kind", "field", "old", "new", "flags"):
+            changes.add_column(column)
+        for change in result.changes:
+            flags = ",".join(sorted(flag.value for flag in change.flags))
+            if not change.fields:
+                record = change.new or change.old
+                description = record.long_description if record else ""
+                changes.add_row(change.code, change.kind.value, "", "", _short(description), flags)
+                continue
+            for index, field_change in enumerate(change.fields):
+                changes.add_row(
+                    change.code if index == 0 else "",
+                    change.kind.value if index == 0 else "",
+                    field_change.field,
+                    _short(field_change.old),
+                    _short(field_change.new),
+                    ",".join(sorted(flag.value for flag in field_change.flags)),
+                )
+        console.print(changes)
+    if result.findings:
+        console.print(f"\nreconciliation: {len(result.findings)} findings")
+        for finding in result.findings:
+            console.print(f"  {finding.code}  {finding.message}", markup=False)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def history(ctx: click.Context, code: str, fmt: str) -> None:
+    """Every release in which CODE first appears, changes, ends, is purged or comes back."""
+    events = api.history(_store(ctx), code)
+    if fmt == "json":
+        payload = [
+            {
+                "release": event.release.display,
+                "effective_date": event.release.effective_date.isoformat(),
+                "event": event.kind.value,
+                "flags": sorted(flag.value for flag in event.change.flags) if event.change else [],
+                "fields": [
+                    {
+                        "field": field_change.field,
+                        "category": field_change.category.value,
+                        "old": _json_value(field_change.old),
+                        "new": _json_value(field_change.new),
+                    }
+                    for field_change in (event.change.fields if event.change else ())
+                ],
+                "record": event.record.to_dict() if event.record else None,
+            }
+            for event in events
+        ]
+        click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("release", "effective", "event", "field", "old", "new", "flags"):
+        table.add_column(column)
+    for event in events:
+        head = [event.release.display, event.release.effective_date.isoformat(), event.kind.value]
+        flags = ",".join(sorted(f.value for f in event.change.flags)) if event.change else ""
+        fields = event.change.fields if event.change else ()
+        if not fields:
+            description = event.record.long_description if event.record else ""
+            table.add_row(*head, "", "", _short(description), flags)
+            continue
+        for index, field_change in enumerate(fields):
+            table.add_row(
+                *(head if index == 0 else ["", "", ""]),
+                field_change.field,
+                _short(field_change.old),
+                _short(field_change.new),
+                flags if index == 0 else "",
+            )
+    console.print(table)
+
+
+def _json_value(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @cli.command()

@@ -24,7 +24,7 @@ import dataclasses
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
@@ -965,3 +965,41 @@ def _finding_counts_dict(findings: Iterable[Finding]) -> dict[str, dict[str, int
         key = finding.action or "-"
         row[key] = row.get(key, 0) + 1
     return {direction: dict(sorted(row.items())) for direction, row in table.items()}
+
+
+def filter_diff(
+    diff: ReleaseDiff, *, categories: Collection[Category] = (), prefix: str = ""
+) -> ReleaseDiff:
+    """The part of a diff about some codes (prefix) and some kinds of change (categories).
+
+    Added and purged codes carry no field changes; they count as `lifecycle` changes here, since
+    a code's birth or disappearance is a lifecycle event.
+    """
+    wanted = frozenset(categories)
+    start = prefix.strip().upper()
+
+    def keep(change: CodeChange) -> bool:
+        if not change.code.startswith(start):
+            return False
+        if not wanted:
+            return True
+        if change.kind in (ChangeKind.ADDED, ChangeKind.PURGED):
+            return Category.LIFECYCLE in wanted
+        return bool(change.categories & wanted)
+
+    changes = tuple(change for change in diff.changes if keep(change))
+    kept = {change.code for change in changes}
+    findings = tuple(
+        finding
+        for finding in diff.findings
+        if finding.code.startswith(start)
+        and (not wanted or finding.code in kept or finding.observed_categories & wanted)
+    )
+    return ReleaseDiff(
+        old=diff.old,
+        new=diff.new,
+        changes=changes,
+        unchanged_count=diff.unchanged_count,
+        findings=findings,
+        consecutive=diff.consecutive,
+    )

@@ -131,13 +131,12 @@ def resolve_state(
 def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
     """The releases that count as known at K: non-retracted, latest issue per label, ≤ K."""
     target = store.resolve(known_at)
-    latest_issue: dict[str, ReleaseInfo] = {}
-    for info in store.releases():
-        if info.effective_date <= target.effective_date:
-            latest_issue[info.label] = info
-    if known_at is not None and target.label in latest_issue:
-        latest_issue[target.label] = target
-    return sorted(latest_issue.values(), key=lambda info: (info.effective_date, info.label))
+    releases = [
+        target if info.label == target.label else info
+        for info in store.current_releases()
+        if info.effective_date <= target.effective_date
+    ]
+    return releases or [target]
 
 
 def code_state(store: Store, code: str, on: date, known_at: str | None = None) -> CodeState:

@@ -98,20 +98,19 @@ class Record:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
         """Inverse of `to_dict`; unknown keys are an error, so stored data never drifts silently."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        unknown = data.keys() - _FIELD_SET
         if unknown:
             raise ValueError(f"unknown record fields: {', '.join(sorted(unknown))}")
-        kwargs: dict[str, Any] = {}
-        for name in known & set(data):
-            value = data[name]
-            if name in DATE_FIELDS:
-                value = date.fromisoformat(value) if value else None
-            elif name in TUPLE_FIELDS:
-                value = tuple(value)
-            elif name == "kind":
-                value = RecordKind(value)
-            kwargs[name] = value
+        kwargs = dict(data)
+        for name in _DATE_FIELD_ORDER:
+            value = kwargs.get(name)
+            if value is not None:
+                kwargs[name] = date.fromisoformat(value) if value else None
+        for name in _TUPLE_FIELD_ORDER:
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
+        if "kind" in kwargs:
+            kwargs["kind"] = RecordKind(kwargs["kind"])
         return cls(**kwargs)
 
     def canonical_json(self) -> str:
@@ -151,6 +150,7 @@ _TUPLE_FIELD_ORDER = tuple(name for name in FIELD_NAMES if name in TUPLE_FIELDS)
 _PLAIN_FIELDS = tuple(
     name for name in FIELD_NAMES if name not in DATE_FIELDS | TUPLE_FIELDS | {"kind"}
 )
+_FIELD_SET = frozenset(FIELD_NAMES)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -50,6 +50,13 @@ class Store:
         with self._read() as connection:
             return reader.list_releases(connection, include_retracted=include_retracted)
 
+    def current_releases(self) -> list[ReleaseInfo]:
+        """Releases that count by default: not retracted, the latest issue of each label."""
+        latest: dict[str, ReleaseInfo] = {}
+        for info in self.releases():
+            latest[info.label] = info
+        return sorted(latest.values(), key=lambda info: (info.effective_date, info.label))
+
     def resolve(self, label: str | None) -> ReleaseInfo:
         """A label (`2020-APR`, `2020`, `2020-APR#2`) to a release; None means the latest."""
         with self._read() as connection:
