@@ -190,3 +190,51 @@ class RealReleases:
 @pytest.fixture(scope="session")
 def real_releases() -> RealReleases:
     return RealReleases()
+
+
+# --- Golden files ----------------------------------------------------------------------------
+# Report tests compare against files under tests/golden/. They are regenerated, never edited by
+# hand: `pytest --update-golden` (or TRACKER_UPDATE_GOLDEN=1) rewrites them, and the change is
+# reviewed in the diff like any other.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden/ instead of comparing against them",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    flag = bool(request.config.getoption("--update-golden"))
+    return flag or os.environ.get("TRACKER_UPDATE_GOLDEN", "") == "1"
+
+
+# --- A store holding every real release ---------------------------------------------------------
+
+REAL_FILES = (
+    "2016/HCPC2016_CONTR_ANWEB.txt",
+    "2017/2017-Alpha-Numeric-HCPCS-File.zip",
+    "2018/2018-Alpha-Numeric-HCPCS-File.zip",
+    "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
+    "2020-APR/HCPC2020_APR_ANWEB.xlsx",
+    "2020-JUL/HCPC2020_JUL_ANWEB.xlsx",
+    "2020-OCT/HCPC2020_OCT_ANWEB.xlsx",
+)
+
+
+@pytest.fixture(scope="session")
+def real_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store with the seven real releases ingested through the API (read-only use)."""
+    from tracker import api
+
+    paths = [shared_path("cms-hcpcs", *name.split("/")) for name in REAL_FILES]
+    url = f"sqlite:///{tmp_path_factory.mktemp('real') / 'tracker.db'}"
+    store = api.open_store(url)
+    for path in paths:
+        api.ingest(store, path)
+    store.close()
+    return url

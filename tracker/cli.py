@@ -23,7 +23,7 @@ from tracker.store import Store
 
 # Piped output keeps whole lines (no wrapping to a guessed terminal width).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class TrackerGroup(click.Group):

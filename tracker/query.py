@@ -7,7 +7,8 @@ non-retracted ones effective on or before K's effective date, one issue per labe
 For a code, its *timeline* is its record in each of those releases that carries it. Then:
 - the record *known at K* is the one in the latest such release;
 - the *meaning at D* is the record from the latest release effective on or before D (if D is
-  before the code's first release, the earliest record);
+  before the code's first release, the earliest record), or a later one whose declared change
+  took effect on or before D (see `_meaning_index`);
 - the *status at D* comes from the known record's dates (added date, termination date: the
   last day the code may be used), because later releases correct dates retroactively. One
   exception: when the code was reused (its added date rewritten between the meaning at D and
@@ -103,8 +104,8 @@ def resolve_state(
     known_release, known = timeline[-1]
     if dates is None:
         dates = [info.effective_date for info, _ in timeline]
-    index = bisect.bisect_right(dates, on) - 1
-    meaning_release, meaning = timeline[max(index, 0)]
+    index = _meaning_index(timeline, dates, on)
+    meaning_release, meaning = timeline[index]
     status_record = meaning if _reused(meaning, known) else known
     status = status_on(status_record, on)
     replacements: tuple[Replacement, ...] = ()
@@ -126,6 +127,27 @@ def resolve_state(
         meaning_release=meaning_release,
         replacements=replacements,
     )
+
+
+def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
+    """Which record was in force on `on`.
+
+    Normally the one from the latest release effective on or before the date. But CMS often
+    declares a change effective before the release that publishes it (CS was re-described
+    effective 2020-03-01 in the April file): a later record whose declared action (anything but
+    N) took effect after the previous release and on or before the date is the one in force.
+    """
+    index = max(bisect.bisect_right(dates, on) - 1, 0)
+    for later in range(index + 1, len(timeline)):
+        record = timeline[later][1]
+        effective = record.action_effective_date
+        if (
+            record.action_code not in ("", "N")
+            and effective is not None
+            and dates[later - 1] < effective <= on
+        ):
+            index = later
+    return index
 
 
 def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
@@ -219,6 +241,8 @@ class CodeIndex:
         points = {date.min}
         for info, record in timeline:
             points.add(info.effective_date)
+            if record.action_effective_date is not None:
+                points.add(record.action_effective_date)
             if record.added_date is not None:
                 points.add(record.added_date)
             if record.termination_date is not None and record.termination_date < date.max:

@@ -28,7 +28,7 @@ OUTPUT_COLUMNS = (
     "hcpcs_release",
 )
 ERROR_STATUS = "error"
-CACHE_LIMIT = 200_000
+CACHE_LIMIT = 50_000
 BAD_ROWS_KEPT = 50
 
 _US = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
@@ -44,7 +44,10 @@ def parse_service_date(text: str) -> date:
         if match:
             parts = match.groups()
             year, month, day = (int(parts[i]) for i in order)
-            return date(year, month, day)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise ValueError(f"date {text!r} is not a calendar date") from None
     raise ValueError(f"date {text!r} is not YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY")
 
 
