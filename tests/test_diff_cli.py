@@ -1,0 +1,136 @@
+"""`tracker diff` and `tracker history` through the CLI, on the bundled samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SAMPLES
+from tracker import api
+from tracker.cli import cli
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('diff') / 'tracker.db'}"
+    store = api.open_store(url)
+    for name in ("JAN", "APR", "JUL"):
+        api.ingest(store, SAMPLES / f"HCPC2026_{name}_SAMPLE.txt")
+    store.close()
+    return url
+
+
+def run(db: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_diff_json_matches_the_documented_changes(db: str) -> None:
+    code, out, _ = run(db, "diff", "2026-JAN", "2026-APR", "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["schema_version"] == 1 and payload["consecutive"] is True
+    kinds = {change["code"]: change["kind"] for change in payload["changes"]}
+    assert kinds["A0227"] == kinds["J9399"] == "added"
+    assert kinds["K0089"] == "purged"
+    assert kinds["E0159"] == "terminated"
+    assert kinds["J0599"] == kinds["K0999"] == kinds["G0599"] == "changed"
+    a4999 = next(c for c in payload["changes"] if c["code"] == "A4999")
+    assert a4999["flags"] == ["cosmetic"]
+    assert payload["counts"]["by_kind"]["added"] == 2
+    assert payload["counts"]["by_kind"]["purged"] == 1
+    # A4999 changed its description under action N: the reconciliation says so.
+    assert any(f["code"] == "A4999" for f in payload["findings"])
+
+
+def test_diff_filters_by_category_and_prefix(db: str) -> None:
+    code, out, _ = run(
+        db, "diff", "2026-JAN", "2026-APR", "--format", "json", "--category", "payment"
+    )
+    assert code == 0
+    assert [c["code"] for c in json.loads(out)["changes"]] == ["K0999"]
+    code, out, _ = run(db, "diff", "2026-JAN", "2026-APR", "--format", "json", "--code-prefix", "j")
+    # J0598 only had its action code reset (D -> N), which is a change in category `action`.
+    assert {c["code"] for c in json.loads(out)["changes"]} == {"J0598", "J0599", "J9399"}
+
+
+def test_diff_table_and_year(db: str) -> None:
+    code, out, _ = run(db, "diff", "2026", "2026-JUL")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert (
+        first == "2026-JAN (2026-01-01) → 2026-JUL (2026-07-01), not consecutive: no reconciliation"
+    )
+    assert "K0089" in out and "purged" in out
+    code, out, _ = run(db, "diff", "--year", "2026")
+    assert code == 0
+    assert "2026-JAN → 2026-APR:" in out and "2026-APR → 2026-JUL:" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["diff", "2026-JAN", "1999-APR"],
+            "Error: release 1999-APR is not stored (stored: 2026-JAN, 2026-APR, 2026-JUL)\n",
+        ),
+        (
+            ["diff", "2026-APR", "2026-APR"],
+            "Error: 2026-APR and 2026-APR are the same release (2026-APR); name two\n",
+        ),
+        (
+            ["diff", "2026-APR"],
+            "Error: give two releases (tracker diff 2020-JAN 2020-APR) or --year 2020\n",
+        ),
+        (
+            ["diff", "--year", "2019"],
+            "Error: year 2019 needs at least two stored releases to diff (stored: none)\n",
+        ),
+        (["diff", "2026-XYZ", "2026-APR"], None),
+        (["history", "Z9999"], "Error: code Z9999 is in none of the stored releases\n"),
+    ],
+)
+def test_diff_errors_are_one_line(db: str, args: list[str], message: str | None) -> None:
+    code, _, err = run(db, *args)
+    assert code == 1
+    assert err.startswith("Error: ") and err.count("\n") == 1
+    if message:
+        assert err == message
+
+
+def test_different_code_sets_are_refused() -> None:
+    from dataclasses import replace
+
+    from tracker.diff import diff_snapshots
+    from tracker.errors import ReleaseError
+    from tracker.release import Snapshot, adhoc_info
+
+    old = Snapshot.from_records(adhoc_info("2026-JAN"), [])
+    new = Snapshot.from_records(replace(adhoc_info("2026-APR"), code_set="icd10"), [])
+    with pytest.raises(ReleaseError):
+        diff_snapshots(old, new)
+
+
+def test_history_json(db: str) -> None:
+    code, out, _ = run(db, "history", "J0598", "--format", "json")
+    assert code == 0
+    events = [(e["release"], e["event"]) for e in json.loads(out)]
+    assert events == [
+        ("2026-JAN", "first seen"),
+        ("2026-APR", "changed"),
+        ("2026-JUL", "reactivated"),
+    ]
+
+
+def test_show_as_of_on_samples(db: str, tmp_path: Path) -> None:
+    code, out, _ = run(db, "show", "E0159", "--as-of", "2026-05-01")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "E0159 on 2026-05-01: terminated (as known at 2026-JUL)"
+    assert lines[1] == "terminated: last valid day 2026-03-31"
+    assert lines[2].startswith("replaced by: E0161")
