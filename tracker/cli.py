@@ -6,20 +6,37 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker import __version__, api
+from tracker import __version__
 from tracker.diff import Category, ReleaseDiff, filter_diff
 from tracker.errors import TrackerError
-from tracker.store import Store
+
+
+class _LazyModule:
+    """Imports a module on first use: `tracker --help` should not pay for the database stack."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    from tracker import api
+    from tracker.store import Store
+else:
+    api = _LazyModule("tracker.api")
 
 # Piped output keeps whole lines (no wrapping to a guessed terminal width).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -509,6 +526,8 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
+    from tracker.store import Store
+
     store = Store.open(ctx.find_root().obj["db"], migrate=False)
     ctx.call_on_close(store.close)
     before, after = api.upgrade_db(store)

@@ -30,8 +30,6 @@ from datetime import date
 from enum import Enum, StrEnum
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from tracker.errors import ReleaseError
 from tracker.record import FIELD_NAMES, TUPLE_FIELDS, Record
 from tracker.release import ReleaseInfo, Snapshot
@@ -446,6 +444,9 @@ def _tuple_item_changes(
     """Slot-level changes of the repeated fields, keyed by (pair index, field), from DeepDiff."""
     if not old:
         return {}
+    # Imported here so that commands which never diff (`tracker --help`, ingest) skip its cost.
+    from deepdiff import DeepDiff
+
     tree = DeepDiff(old, new, view="tree")
     collected: dict[tuple[str, str], list[ItemChange]] = {}
     for report in ("values_changed", "iterable_item_added", "iterable_item_removed"):
