@@ -34,6 +34,15 @@ demo: $(STAMP)
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) ingest snapshots/HCPC2026_JAN_SAMPLE.txt snapshots/HCPC2026_APR_SAMPLE.txt snapshots/HCPC2026_JUL_SAMPLE.txt
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) releases
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) show S0353
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) show E0159 --as-of 2026-05-01
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) diff 2026-JAN 2026-APR
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) report 2026-JAN 2026-APR --format html -o demo/report-2026-APR.html
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) report 2026-JAN 2026-APR --format md -o demo/report-2026-APR.md
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) report --year 2026 --format html -o demo/report-2026.html
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) report --year 2026 --format md -o demo/report-2026.md
+	@echo
+	@echo "Reports: $(CURDIR)/demo/report-2026-APR.html, demo/report-2026-APR.md, demo/report-2026.html, demo/report-2026.md"
+	@echo "Explore: $(BIN)/tracker --db sqlite:///$(DEMO_DB) history J0598"
 
 bench: $(STAMP)
 	@echo "no benchmarks yet"

@@ -52,6 +52,8 @@ __all__ = [
     "open_store",
     "read_source",
     "releases",
+    "report",
+    "report_year",
     "resolve",
     "retract",
     "show",
@@ -76,6 +78,9 @@ def read_source(path: str | Path) -> SourceFile:
     try:
         if target.is_dir():
             return _zip_directory(target)
+        if target.exists() and not target.is_file():
+            # Reading a FIFO waits forever for a writer; /dev/zero never ends.
+            raise SourceError(str(path), "is not a regular file (a device, pipe or socket)")
         return SourceFile(name=target.name, data=target.read_bytes())
     except FileNotFoundError:
         raise SourceError(str(path), "no such file or directory") from None
@@ -240,6 +245,41 @@ def diff_year(store: Store, year: int) -> YearDiff:
             f"year {year} needs at least two stored releases to diff (stored: {stored})"
         )
     return year_diff([store.snapshot(info) for info in infos])
+
+
+def report(
+    store: Store,
+    old: str,
+    new: str,
+    fmt: str = "md",
+    *,
+    templates: str | Path | None = None,
+) -> str:
+    """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON."""
+    from tracker.report import render_diff
+
+    result = diff(store, old, new)
+    return render_diff(
+        result,
+        fmt,
+        new_snapshot=store.snapshot(result.new),
+        user_templates=Path(templates) if templates else None,
+    )
+
+
+def report_year(
+    store: Store, year: int, fmt: str = "md", *, templates: str | Path | None = None
+) -> str:
+    """The annual report: first vs last release, each quarter, codes born and retired."""
+    from tracker.report import render_year
+
+    result = diff_year(store, year)
+    return render_year(
+        result,
+        fmt,
+        last_snapshot=store.snapshot(result.releases[-1]),
+        user_templates=Path(templates) if templates else None,
+    )
 
 
 def history(store: Store, code: str) -> list[HistoryEvent]:

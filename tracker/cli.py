@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -195,7 +196,7 @@ def _state_text(state: api.CodeState) -> str:
             f" (release {state.meaning_release.display})"
         )
     if state.known is not None and state.known_release is not None:
-        if state.known is not state.meaning:
+        if state.known != state.meaning:
             lines.append(
                 f"latest known: {state.known.long_description}"
                 f" (release {state.known_release.display})"
@@ -251,7 +252,8 @@ def codes(
             state.meaning_release.display if state.meaning_release else "",
         )
     console.print(table)
-    console.print(f"{len(states)} codes {status} on {as_of}")
+    which = "in any status" if status == "all" else status
+    console.print(f"{len(states)} codes {which} on {as_of}")
 
 
 @cli.command()
@@ -429,6 +431,46 @@ def _print_diff(result: ReleaseDiff) -> None:
         console.print(f"\nreconciliation: {len(result.findings)} findings")
         for finding in result.findings:
             console.print(f"  {finding.code}  {finding.message}", markup=False)
+
+
+@cli.command()
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option("--year", type=int, help="The annual report of a year's releases.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "csv", "json"]), default="md")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write.")
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path),
+    help="A folder of templates that override the bundled ones by name.",
+)
+@click.pass_context
+def report(
+    ctx: click.Context,
+    old: str | None,
+    new: str | None,
+    year: int | None,
+    fmt: str,
+    output: Path | None,
+    templates: Path | None,
+) -> None:
+    """The "what changed" report from OLD to NEW (or --year) as Markdown, HTML, CSV or JSON."""
+    if year is not None:
+        if old or new:
+            raise TrackerError("give either two releases or --year, not both")
+        text = api.report_year(_store(ctx), year, fmt, templates=templates)
+    elif old and new:
+        text = api.report(_store(ctx), old, new, fmt, templates=templates)
+    else:
+        raise TrackerError("give two releases (tracker report 2020-JAN 2020-APR) or --year 2020")
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise TrackerError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    console.print(f"wrote {output} ({len(text.encode('utf-8'))} bytes)")
 
 
 @cli.command()

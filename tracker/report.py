@@ -1,16 +1,26 @@
-"""Rendering: the project's one Jinja environment.
+"""Rendering: the project's one Jinja environment, and the reports built on it.
 
 Templates live in the top-level `templates/` folder (shipped inside the package); a user folder
 given with `--templates` is searched first, so any template can be overridden by name. HTML
 templates are autoescaped; undefined variables are errors, so a template typo fails loudly
 instead of printing blanks.
+
+Every report format comes from the same diff: Markdown and HTML through templates fed by the
+view-model of `tracker.reportmodel`, CSV through the csv module (a spreadsheet is where a
+formula in a cell would run, so those cells are neutralized), JSON as the diff's own `to_dict`.
+Nothing here reads a clock, so the same releases always render to the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import io
+import json
+import re
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -18,6 +28,7 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
+    TemplateNotFound,
     TemplateSyntaxError,
     select_autoescape,
 )
@@ -25,9 +36,36 @@ from jinja2 import (
 from tracker.errors import TrackerError
 from tracker.resources import resource_dir
 
+if TYPE_CHECKING:
+    from tracker.diff import ReleaseDiff, YearDiff
+    from tracker.record import Record
+    from tracker.release import ReleaseInfo, Snapshot
+    from tracker.reportmodel import Describer
+
+FORMATS: tuple[str, ...] = ("md", "html", "csv", "json")
+CODE_FORMATS: tuple[str, ...] = ("txt", "md", "html")
+
 
 class TemplateProblem(TrackerError):
     """A template is missing or broken: named with its file and line."""
+
+
+class ReportFormatError(TrackerError):
+    """A report format that does not exist."""
+
+
+# Characters Markdown would read as markup in running text or a table cell.
+# An underscore inside a word (`long_description`, a file name) is not emphasis in CommonMark.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def markdown_escape(value: Any) -> str:
+    """Text safe in a Markdown paragraph or table cell: CMS descriptions contain `|` and `<`.
+
+    Newlines would end a table row, so they become spaces (descriptions are one line anyway).
+    """
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def environment(user_templates: Path | None = None) -> Environment:
@@ -37,7 +75,7 @@ def environment(user_templates: Path | None = None) -> Environment:
             raise TemplateProblem(f"{user_templates}: template folder does not exist")
         loaders.append(FileSystemLoader(str(user_templates)))
     loaders.append(FileSystemLoader(str(resource_dir("templates"))))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
@@ -45,6 +83,24 @@ def environment(user_templates: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["md"] = markdown_escape
+    return env
+
+
+def _template_line(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template frame of an error raised while rendering.
+
+    Jinja rewrites the traceback of a render error so that template frames carry the template's
+    file name and line; the innermost one is where the problem is (a macro file, an include).
+    """
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and frame.lineno is not None:
+            return frame.filename, frame.lineno
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def render(name: str, context: Mapping[str, Any], *, user_templates: Path | None = None) -> str:
@@ -52,6 +108,244 @@ def render(name: str, context: Mapping[str, Any], *, user_templates: Path | None
     try:
         return env.get_template(name).render(**context)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+        where = exc.filename or exc.name or name
+        raise TemplateProblem(f"{where}:{exc.lineno}: {_one_line(exc.message or '')}") from None
+    except TemplateNotFound as exc:
+        raise TemplateProblem(f"{name}: template {exc.name!r} not found") from None
     except TemplateError as exc:
-        raise TemplateProblem(f"{name}: {exc}") from None
+        located = _template_line(exc)
+        where = f"{located[0]}:{located[1]}" if located else name
+        raise TemplateProblem(f"{where}: {_one_line(str(exc))}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # A template can also fail in Python (a filter on the wrong type): still one line.
+        located = _template_line(exc)
+        if located is None:
+            raise
+        raise TemplateProblem(
+            f"{located[0]}:{located[1]}: {type(exc).__name__}: {_one_line(str(exc))}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+
+
+def _check_format(fmt: str, formats: tuple[str, ...] = FORMATS) -> str:
+    if fmt not in formats:
+        raise ReportFormatError(f"report format {fmt!r} is not one of {', '.join(formats)}")
+    return fmt
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy(fmt: str, text: str) -> str:
+    """Markdown with at most one blank line in a row, ending in exactly one newline.
+
+    Sections that come out empty leave runs of blank lines that are harmless to a renderer but
+    noise in a committed report's diff; fixing it here keeps the templates readable.
+    """
+    if fmt != "md":
+        return text
+    return _BLANK_RUNS.sub("\n\n", text).strip("\n") + "\n"
+
+
+def render_diff(
+    diff: ReleaseDiff,
+    fmt: str,
+    *,
+    new_snapshot: Snapshot | None = None,
+    user_templates: Path | None = None,
+) -> str:
+    """The report of one release pair in `fmt` (md, html, csv, json).
+
+    `new_snapshot` is release `diff.new`: with it, discontinued codes' replacements (XREF) show
+    their descriptions even when the replacement code itself did not change.
+    """
+    from tracker.reportmodel import Describer, build_report
+
+    _check_format(fmt)
+    if fmt == "json":
+        return dump_json(diff.to_dict())
+    if fmt == "csv":
+        describer = Describer(new_snapshot, diff.changes)
+        describer.prefetch(_xref_codes(diff))
+        return write_csv(CSV_COLUMNS, _diff_rows(diff, describer))
+    view = build_report(diff, new_snapshot=new_snapshot)
+    return _tidy(fmt, render(f"report.{fmt}.j2", {"report": view}, user_templates=user_templates))
+
+
+def render_year(
+    year: YearDiff,
+    fmt: str,
+    *,
+    last_snapshot: Snapshot | None = None,
+    user_templates: Path | None = None,
+) -> str:
+    """The annual report in `fmt`: first vs last release, each quarter, codes born and retired.
+
+    `last_snapshot` is the year's last release, used as `new_snapshot` is in `render_diff`.
+    """
+    from tracker.reportmodel import Describer, build_year
+
+    _check_format(fmt)
+    if fmt == "json":
+        return dump_json(year_dict(year))
+    if fmt == "csv":
+        rows: list[list[str]] = []
+        describer = Describer(last_snapshot, year.overall.changes)
+        describer.prefetch(_xref_codes(year.overall))
+        rows += (["year", *row] for row in _diff_rows(year.overall, describer))
+        for step in year.steps:
+            # Intermediate releases' snapshots are not at hand; the last release and the
+            # step's own records describe its replacement codes.
+            step_describer = Describer(last_snapshot, step.changes)
+            step_describer.prefetch(_xref_codes(step))
+            rows += (["quarter", *row] for row in _diff_rows(step, step_describer))
+        return write_csv(("scope", *CSV_COLUMNS), rows)
+    view = build_year(year, last_snapshot=last_snapshot)
+    return _tidy(fmt, render(f"year.{fmt}.j2", {"year": view}, user_templates=user_templates))
+
+
+def render_code(
+    info: ReleaseInfo,
+    record: Record,
+    fmt: str = "md",
+    *,
+    user_templates: Path | None = None,
+) -> str:
+    """A code's page (txt, md or html), every field labelled and decoded as CMS's pages do."""
+    _check_format(fmt, CODE_FORMATS)
+    if fmt == "txt":
+        from tracker.codepage import render_code_page
+
+        return render_code_page(info, record)
+    from tracker.reportmodel import build_code_page
+
+    view = build_code_page(info, record)
+    return render(f"code.{fmt}.j2", {"page": view}, user_templates=user_templates)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def dump_json(data: Any) -> str:
+    """Sorted keys and a trailing newline: byte-stable, and diff-friendly when committed."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def year_dict(year: YearDiff) -> dict[str, Any]:
+    """The JSON form of a year: each diff as `ReleaseDiff.to_dict`, plus the transient codes."""
+    from tracker.diff import SCHEMA_VERSION
+
+    overall = year.overall.to_dict()
+    releases = [overall["old"]] + [step.to_dict()["new"] for step in year.steps]
+    if not year.steps and year.overall.new != year.overall.old:
+        releases.append(overall["new"])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "releases": releases,
+        "overall": overall,
+        "steps": [step.to_dict() for step in year.steps],
+        "transient": [
+            {
+                "code": item.code,
+                "first_seen": item.first_seen,
+                "last_seen": item.last_seen,
+                "ended": item.ended.value,
+                "ended_in": item.ended_in,
+                "termination_date": (
+                    item.termination_date.isoformat() if item.termination_date else None
+                ),
+                "record": item.record.to_dict(),
+            }
+            for item in year.transient
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "old_release",
+    "new_release",
+    "code",
+    "family",
+    "kind",
+    "code_flags",
+    "category",
+    "field",
+    "old",
+    "new",
+    "old_meaning",
+    "new_meaning",
+    "field_flags",
+    "declared_action",
+    "long_description",
+)
+
+# A spreadsheet treats a cell starting with one of these as a formula (tab and CR too, which
+# some spreadsheets strip before looking).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(cell: str) -> str:
+    """A cell that no spreadsheet will run as a formula (the OWASP CSV-injection advice)."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def write_csv(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(list(header))
+    for row in rows:
+        writer.writerow([neutralize(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def _xref_codes(diff: ReleaseDiff) -> set[str]:
+    codes: set[str] = set()
+    for change in diff.changes:
+        for record in (change.old, change.new):
+            if record is not None:
+                codes.update(record.xrefs)
+    return codes
+
+
+def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
+    """One row per added/removed code, one per field change of every other changed code."""
+    from tracker.codetables import code_family
+    from tracker.reportmodel import field_values
+
+    old_label, new_label = diff.old.display, diff.new.display
+    for change in diff.changes:
+        record = change.new if change.new is not None else change.old
+        assert record is not None
+        head = [
+            old_label,
+            new_label,
+            change.code,
+            code_family(change.code),
+            change.kind.value,
+            " ".join(sorted(flag.value for flag in change.flags)),
+        ]
+        tail = [change.new.action_code if change.new is not None else "", record.long_description]
+        if not change.fields:
+            yield [*head, "", "", "", "", "", "", "", *tail]
+            continue
+        for fc in change.fields:
+            old = field_values(fc.field, fc.old, describer, empty="")
+            new = field_values(fc.field, fc.new, describer, empty="")
+            yield [
+                *head,
+                fc.category.value,
+                fc.field,
+                "; ".join(value.text for value in old),
+                "; ".join(value.text for value in new),
+                "; ".join(value.meaning for value in old if value.meaning),
+                "; ".join(value.meaning for value in new if value.meaning),
+                " ".join(sorted(flag.value for flag in fc.flags)),
+                *tail,
+            ]

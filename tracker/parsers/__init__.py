@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 
 from tracker.errors import ParseError
-from tracker.parsers.base import Parser, SourceFile
+from tracker.parsers.base import Parser, SourceFile, looks_utf16
 from tracker.parsers.cmszip import CmsZipParser
 from tracker.parsers.fixedwidth import FixedWidthParser
 from tracker.parsers.seedpage import SeedPageParser
@@ -28,6 +28,12 @@ def find_parser(source: SourceFile, parsers: Sequence[Parser] | None = None) -> 
             return parser
     if not source.data:
         raise ParseError(source.name, "file is empty")
+    if looks_utf16(source.data):
+        raise ParseError(
+            source.name,
+            "text is UTF-16 encoded; CMS releases are single-byte text (ASCII or Windows-1252):"
+            " save it as ANSI or UTF-8",
+        )
     raise ParseError(
         source.name,
         "not a CMS HCPCS release (expected the fixed-width text, the workbook, the release zip"

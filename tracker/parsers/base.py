@@ -7,6 +7,7 @@ naming the file and line.
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -80,6 +81,20 @@ def is_xlsx(data: bytes) -> bool:
     if names is not None:
         return "xl/workbook.xml" in names
     return b"xl/workbook.xml" in data
+
+
+def looks_utf16(data: bytes) -> bool:
+    """UTF-16 text (Notepad's "Unicode"): a UTF-16 byte-order mark, or ASCII with a NUL beside
+    every character. No parser claims it (NUL bytes), so this only names the problem."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = data[:4096]
+    if len(head) < 64:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0), odd.count(0)) > 0.9 * len(odd) and min(
+        even.count(0), odd.count(0)
+    ) < 0.1 * len(odd)
 
 
 def fast_text(value: str) -> str:

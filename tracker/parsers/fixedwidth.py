@@ -9,6 +9,7 @@ years and on continuation lines.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -32,11 +33,27 @@ CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
 
 
 def decode(data: bytes) -> str:
-    """CMS text is cp1252 in practice; bytes cp1252 leaves undefined fall back to latin-1."""
+    """CMS text is cp1252 in practice; bytes cp1252 leaves undefined fall back to latin-1.
+
+    A file re-saved as UTF-8 by an editor starts with a byte-order mark; read as cp1252 it would
+    shift the first line by three characters and silently lose the record on it, so such a file
+    is read as the UTF-8 it declares (undecodable bytes are kept visible as U+FFFD).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines end at CR LF, LF or CR only.
+
+    `str.splitlines` also breaks at form feeds, file separators and NEL, which a damaged or
+    hostile description may carry; breaking there would cut a record in two.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def looks_like_record(line: str) -> bool:
@@ -103,7 +120,7 @@ class FixedWidthParser:
 
     def detect(self, source: SourceFile) -> bool:
         head = decode(source.data[:16384])
-        lines = head.splitlines()[:60]
+        lines = split_lines(head)[:60]
         hits = sum(
             1
             for line in lines
@@ -116,8 +133,9 @@ class FixedWidthParser:
             raise ParseError(source.name, "binary content (NUL bytes), not CMS fixed-width text")
         pending: _Pending | None = None
         seen_record = False
-        for number, raw in enumerate(decode(source.data).splitlines(), start=1):
-            line = raw.rstrip("\r\n\x1a")
+        first_line_of: dict[str, int] = {}
+        for number, raw in enumerate(split_lines(decode(source.data)), start=1):
+            line = raw.rstrip("\x1a")
             if not line.strip():
                 continue
             if not looks_like_record(line):
@@ -127,6 +145,12 @@ class FixedWidthParser:
                     )
                 continue
             seen_record = True
+            if len(line) > RECORD_LENGTH and not line[RECORD_LENGTH:].isspace():
+                raise ParseError(
+                    source.name,
+                    f"line is {len(line)} characters long, a record has {RECORD_LENGTH}",
+                    number,
+                )
             record_id = line[10]
             code = line[0:5].strip()
             if record_id in FIRST_LINE_IDS:
@@ -145,6 +169,13 @@ class FixedWidthParser:
                         f" expected {RECORD_LENGTH})",
                         number,
                     )
+                if code in first_line_of:
+                    raise ParseError(
+                        source.name,
+                        f"code {code} appears twice (first on line {first_line_of[code]})",
+                        number,
+                    )
+                first_line_of[code] = number
                 pending = _Pending(number, line.ljust(RECORD_LENGTH), kind, code)
                 pending.long_parts.append(_slice(line, 12, 91))
             elif record_id in CONTINUATION_IDS:

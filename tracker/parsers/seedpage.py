@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from tracker.errors import ParseError
 from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import decode
+from tracker.parsers.fixedwidth import decode, split_lines
 from tracker.parsers.workbook import (
     CIM,
     DATE_COLUMNS,
@@ -140,7 +140,7 @@ class SeedPageParser:
         except UnicodeDecodeError:
             text = decode(source.data)
         page: _Page | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(split_lines(text), start=1):
             match = _LABELLED.match(line.strip("\r\ufeff"))
             if match is None:
                 continue

@@ -334,7 +334,7 @@ def _check_xlsx_members(source: SourceFile) -> None:
     for info in infos:
         problem = zip_member_problem(info)
         if problem is not None:
-            raise ParseError(source.name, f"workbook part {info.filename}: {problem}")
+            raise ParseError(f"{source.name}!{info.filename}", problem)
 
 
 def find_header(source: SourceFile, rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int]]:
@@ -382,6 +382,7 @@ class WorkbookParser:
         width = max(columns.values()) + 1
         pending: _Pending | None = None
         seen_record = False
+        first_row_of: dict[str, int] = {}
         for number in range(header_index + 2, len(rows) + 1):
             row = rows[number - 1]
             if not any(row):
@@ -403,6 +404,13 @@ class WorkbookParser:
                     raise ParseError(
                         source.name, f"{kind.value} code {code!r} is malformed", number
                     )
+                if code in first_row_of:
+                    raise ParseError(
+                        source.name,
+                        f"code {code} appears twice (first on row {first_row_of[code]})",
+                        number,
+                    )
+                first_row_of[code] = number
                 cells = take(row)
                 try:
                     if set(map(type, cells)) == _ONLY_STR:

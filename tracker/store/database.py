@@ -16,13 +16,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from tracker.errors import StoreError
 from tracker.resources import resource_dir
 
 DEFAULT_URL = "sqlite:///tracker.db"
 SQLITE_BUSY_TIMEOUT_S = 60
+# Key of the PostgreSQL advisory lock that serializes schema upgrades (any fixed number will do).
+_MIGRATION_LOCK = 0x7472_6163_6B65_72
 
 
 def normalize_url(url: str | None) -> str:
@@ -49,7 +51,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -99,9 +101,13 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
         head = head_revision()
         if before != head:
             with engine.connect().execution_options(write=True) as connection, connection.begin():
+                if engine.dialect.name == "postgresql":
+                    # Two first users at once would both create the tables; the loser waits here
+                    # and then finds the schema current (SQLite's BEGIN IMMEDIATE does the same).
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                 command.upgrade(_alembic_config(connection), "head")
         return before, head
-    except OperationalError as exc:
+    except DBAPIError as exc:
         raise StoreError(
             f"{display_url(str(engine.url))}: cannot open database ({exc.orig})"
         ) from None

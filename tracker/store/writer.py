@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from tracker.errors import StoreError
@@ -99,11 +100,19 @@ def _chunks(rows: Sequence[dict[str, object]]) -> list[Sequence[dict[str, object
 def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
     """Store the release, or say why not; a lost race with a concurrent ingest is re-checked."""
     try:
-        return _write(engine, prepared, reissue=reissue)
-    except SAIntegrityError:
-        # Another process stored the same label between our check and our insert: decide again
-        # with its release visible, so the caller gets a no-op or a clear refusal.
-        return _write(engine, prepared, reissue=reissue)
+        try:
+            return _write(engine, prepared, reissue=reissue)
+        except SAIntegrityError:
+            # Another process stored the same label between our check and our insert: decide
+            # again with its release visible, so the caller gets a no-op or a clear refusal.
+            return _write(engine, prepared, reissue=reissue)
+    except OperationalError as exc:
+        # SQLite still locked after the busy timeout, a PostgreSQL deadlock or lost connection:
+        # the transaction did not commit, so nothing of the release is stored.
+        raise StoreError(
+            f"{prepared.source_name}: the database could not store the release"
+            f" ({' '.join(str(exc.orig or exc).split())}); nothing was stored, try again"
+        ) from None
 
 
 def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
