@@ -365,7 +365,8 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) ->
 
     Reconciliation needs the declared action of every code in `new`, including codes whose
     record did not change (CMS repeats some actions: a stale A is a disagreement), so in that
-    mode the unchanged records of `new` are loaded too; they are never compared.
+    mode the unchanged records of `new` are loaded too (except those the snapshot already says
+    are declared N, which cannot disagree); they are never compared.
     """
     if old.info.code_set != new.info.code_set:
         raise ReleaseError(
@@ -381,7 +382,19 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) ->
     unchanged = len(new_hashes) - len(added) - len(differing)
 
     old_records = old.records(purged + differing)
-    new_codes: Iterable[str] = new_hashes if consecutive else added + differing
+    new_codes: Iterable[str] = added + differing
+    if consecutive:
+        # An unchanged record declared N agrees with itself; any other needs checking.
+        actions = new.actions
+        new_codes = (
+            new_hashes
+            if actions is None
+            else [
+                code
+                for code, digest in new_hashes.items()
+                if actions.get(code) != "N" or old_hashes.get(code) != digest
+            ]
+        )
     new_records = new.records(new_codes)
 
     changes: list[CodeChange] = [
@@ -605,7 +618,7 @@ def reconcile(
 ) -> tuple[Finding, ...]:
     """Every disagreement between `new`'s declared action codes and the observed changes.
 
-    `new_records` must hold every code of `new` (unchanged ones included). Rules:
+    `new_records` must hold every code of `new` except unchanged ones declared N. Rules:
     A: the code is new, or its added date moved into (old, new]; B: long description and an
     administrative or coverage field; C: long description; S: short description; F: an
     administrative (reference, crosswalk) or coverage field; P: a payment field; T: BETOS or type

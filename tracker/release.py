@@ -157,6 +157,9 @@ class Snapshot:
     info: ReleaseInfo
     hashes: Mapping[str, str]
     loader: RecordLoader
+    # Each code's declared action letter, when the store can tell it without decoding records:
+    # reconciliation then skips decoding unchanged records declared N, most of any release.
+    actions: Mapping[str, str] | None = None
 
     def records(self, codes: Iterable[str]) -> Mapping[str, Record]:
         return self.loader(codes)

@@ -109,7 +109,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
         return before, head
     except DBAPIError as exc:
         raise StoreError(
-            f"{display_url(str(engine.url))}: cannot open database ({exc.orig})"
+            f"{display_url(str(engine.url))}: cannot open database"
+            f" ({' '.join(str(exc.orig).split())})"
         ) from None
 
 

@@ -164,18 +164,41 @@ def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, 
     return found
 
 
-def load_snapshot(engine: Engine, info: ReleaseInfo) -> Snapshot:
-    """A snapshot whose records are fetched from the store only when asked for."""
+def load_snapshot(
+    engine: Engine, info: ReleaseInfo, cache: dict[str, Record] | None = None
+) -> Snapshot:
+    """A snapshot whose records are fetched from the store only when asked for.
+
+    Record versions never change once stored, so decoded ones can be kept in `cache` (shared by
+    the snapshots of one store) and a year of diffs decodes each version once.
+    """
     with engine.connect() as connection:
-        hashes = snapshot_hashes(connection, info.id)
+        rows = connection.execute(
+            select(
+                snapshot_entries.c.code,
+                snapshot_entries.c.record_hash,
+                record_versions.c.action_code,
+            )
+            .select_from(
+                snapshot_entries.join(
+                    record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
+                )
+            )
+            .where(snapshot_entries.c.release_id == info.id)
+        ).all()
+    hashes = {code: record_hash for code, record_hash, _ in rows}
+    actions = {code: action for code, _, action in rows}
+    decoded: dict[str, Record] = cache if cache is not None else {}
 
     def load(codes: Iterable[str]) -> Mapping[str, Record]:
         wanted = {code: hashes[code] for code in codes if code in hashes}
-        with engine.connect() as conn:
-            by_hash = records_by_hash(conn, wanted.values())
-        return {code: by_hash[h] for code, h in wanted.items()}
+        missing = [h for h in wanted.values() if h not in decoded]
+        if missing:
+            with engine.connect() as conn:
+                decoded.update(records_by_hash(conn, missing))
+        return {code: decoded[h] for code, h in wanted.items()}
 
-    return Snapshot(info=info, hashes=hashes, loader=load)
+    return Snapshot(info=info, hashes=hashes, loader=load, actions=actions)
 
 
 def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:

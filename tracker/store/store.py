@@ -21,6 +21,8 @@ from tracker.store.database import create_store_engine, display_url, open_store,
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Decoded record versions by hash: immutable once stored, so safe to keep.
+        self._records: dict[str, Record] = {}
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -69,7 +71,7 @@ class Store:
             return reader.record_in_release(connection, release.id, code)
 
     def snapshot(self, release: ReleaseInfo) -> Snapshot:
-        return reader.load_snapshot(self.engine, release)
+        return reader.load_snapshot(self.engine, release, self._records)
 
     def snapshot_hashes(self, release: ReleaseInfo) -> dict[str, str]:
         with self._read() as connection:
