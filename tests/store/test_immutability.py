@@ -74,3 +74,9 @@ def test_update_and_delete_are_rejected(stored: str, table: str) -> None:
     store = api.open_store(stored)
     assert api.verify(store).ok
     store.close()
+
+
+def test_schema_revision_constant_is_alembic_head() -> None:
+    from tracker.store.database import SCHEMA_REVISION, head_revision
+
+    assert head_revision() == SCHEMA_REVISION
