@@ -44,8 +44,26 @@ demo: $(STAMP)
 	@echo "Reports: $(CURDIR)/demo/report-2026-APR.html, demo/report-2026-APR.md, demo/report-2026.html, demo/report-2026.md"
 	@echo "Explore: $(BIN)/tracker --db sqlite:///$(DEMO_DB) history J0598"
 
-bench: $(STAMP)
-	@echo "no benchmarks yet"
+# The fuzz tests of CI with many more examples per target (FUZZ_EXAMPLES=... to change); the
+# examples run are printed at the end. Not derandomized: each run explores new inputs.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP)
+	TRACKER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py \
+		--hypothesis-show-statistics
+
+# The benchmark's peer (pandas + datacompy) and profiler are an extra, installed on first use.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py
+
+# Not part of CI: tens of minutes at full size; `--releases 8 --codes 20000` for a quick look.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""The benchmark stays runnable: its quick mode on the bundled samples finishes and prints.
+
+No timing is asserted; the figures of a quick run mean nothing. The peer (pandas + datacompy)
+runs only when the bench extra is installed, and PostgreSQL only when a server answers.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_quick_runs_on_samples() -> None:
+    completed = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--in-process-only", "--no-pg"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for title in ("raw files -> classified report", "ingest", "diff", "as-of", "CLI start"):
+        assert title in completed.stdout
+
+
+def test_scale_releases_read_back_as_written(tmp_path: Path) -> None:
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    try:
+        import scale
+    finally:
+        sys.path.remove(str(PROJECT_ROOT / "bench"))
+    from tracker.parsers import parse_source
+    from tracker.parsers.base import SourceFile
+    from tracker.writers.fixedwidth import write_release
+
+    series = list(scale.releases(codes=200, count=3, change_rate=0.05))
+    assert [r.label for r in series] == ["2011-JAN", "2011-APR", "2011-JUL"]
+    assert series[1].changed > 0
+    path = tmp_path / "HCPC2011_JUL_ANWEB.txt"
+    write_release(series[2].records, path)
+    parsed = parse_source(SourceFile(name=path.name, data=path.read_bytes()))
+    assert list(parsed.records) == series[2].records
