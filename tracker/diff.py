@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -457,10 +458,7 @@ def _tuple_item_changes(
     """Slot-level changes of the repeated fields, keyed by (pair index, field), from DeepDiff."""
     if not old:
         return {}
-    # Imported here so that commands which never diff (`tracker --help`, ingest) skip its cost.
-    from deepdiff import DeepDiff
-
-    tree = DeepDiff(old, new, view="tree")
+    tree = _deepdiff()(old, new, view="tree")
     collected: dict[tuple[str, str], list[ItemChange]] = {}
     for report in ("values_changed", "iterable_item_added", "iterable_item_removed"):
         for level in tree.get(report, ()):
@@ -475,6 +473,24 @@ def _tuple_item_changes(
         key: tuple(sorted(changes, key=lambda item: item.index))
         for key, changes in collected.items()
     }
+
+
+def _deepdiff() -> Any:
+    """DeepDiff, imported on first use so that commands which never diff skip its cost.
+
+    deepdiff also imports pandas and polars when they are installed (0.7 s), to compare data
+    frames; records are flat, so those are hidden while it loads, unless already imported.
+    """
+    hidden = [name for name in ("pandas", "polars") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        for name in hidden:
+            if sys.modules.get(name) is None:
+                del sys.modules[name]
+    return DeepDiff
 
 
 def _present(value: Any) -> str | None:

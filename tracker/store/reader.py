@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from tracker.errors import IntegrityError, ReleaseError
 from tracker.record import Record
@@ -104,30 +104,52 @@ def release_by_id(connection: Connection, release_id: int) -> ReleaseInfo:
 
 def resolve_release(connection: Connection, text: str) -> ReleaseInfo:
     """`2020-APR` -> its latest non-retracted issue; `2020-APR#1` -> exactly that issue."""
+    return resolve_in(list_releases(connection, include_retracted=True), text)
+
+
+def resolve_in(infos: list[ReleaseInfo], text: str) -> ReleaseInfo:
+    """Resolve a label among `infos` (every stored release, retracted ones included)."""
     label, issue = parse_label(text)
-    candidates = releases_for_label(connection, str(label), include_retracted=issue is not None)
+    name = str(label)
+    candidates = [info for info in infos if info.label == name]
     if issue is not None:
         for info in candidates:
             if info.issue == issue:
                 return info
         raise ReleaseError(f"release {label}#{issue} is not stored")
-    if not candidates:
-        retracted = releases_for_label(connection, str(label), include_retracted=True)
-        if retracted:
+    current = [info for info in candidates if not info.retracted]
+    if not current:
+        if candidates:
             raise ReleaseError(
-                f"release {label} is retracted (name an issue, e.g. {label}#{retracted[-1].issue},"
+                f"release {label} is retracted (name an issue, e.g. {label}#{candidates[-1].issue},"
                 " to read it anyway)"
             )
-        known = ", ".join(info.display for info in list_releases(connection)) or "none"
+        known = ", ".join(info.display for info in infos if not info.retracted) or "none"
         raise ReleaseError(f"release {label} is not stored (stored: {known})")
-    return candidates[-1]
+    return max(current, key=lambda info: info.issue)
+
+
+def latest_in(infos: list[ReleaseInfo]) -> ReleaseInfo:
+    current = [info for info in infos if not info.retracted]
+    if not current:
+        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
+    return current[-1]
 
 
 def latest_release(connection: Connection) -> ReleaseInfo:
-    infos = list_releases(connection)
-    if not infos:
-        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
-    return infos[-1]
+    return latest_in(list_releases(connection))
+
+
+_RELEASE_TOKEN = select(
+    select(func.count()).select_from(releases).scalar_subquery(),
+    select(func.count()).select_from(retractions).scalar_subquery(),
+)
+
+
+def release_token(connection: Connection) -> tuple[int, int]:
+    """Changes whenever a release or a retraction is added (both tables are append-only)."""
+    row = connection.execute(_RELEASE_TOKEN).one()
+    return int(row[0]), int(row[1])
 
 
 def members(connection: Connection, release_id: int) -> list[Row[Any]]:
@@ -234,6 +256,21 @@ def record_version_rows(connection: Connection) -> list[tuple[str, str]]:
     return [(record_hash, body) for record_hash, body in rows]
 
 
+# Built once: as-of lookups run this per call, and building a statement costs more than running it.
+_CODE_ENTRIES = (
+    select(snapshot_entries.c.release_id, record_versions.c.hash, record_versions.c.body)
+    .select_from(
+        snapshot_entries.join(
+            record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
+        )
+    )
+    .where(
+        snapshot_entries.c.code == bindparam("code"),
+        snapshot_entries.c.release_id.in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
 def code_entries(
     connection: Connection, code: str, release_ids: Iterable[int]
 ) -> list[tuple[int, str, str]]:
@@ -241,15 +278,7 @@ def code_entries(
     ids = list(release_ids)
     if not ids:
         return []
-    rows = connection.execute(
-        select(snapshot_entries.c.release_id, record_versions.c.hash, record_versions.c.body)
-        .select_from(
-            snapshot_entries.join(
-                record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
-            )
-        )
-        .where(snapshot_entries.c.code == code, snapshot_entries.c.release_id.in_(ids))
-    ).all()
+    rows = connection.execute(_CODE_ENTRIES, {"code": code, "ids": ids}).all()
     return [(release_id, record_hash, body) for release_id, record_hash, body in rows]
 
 

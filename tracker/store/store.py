@@ -23,6 +23,8 @@ class Store:
         self.engine = engine
         # Decoded record versions by hash: immutable once stored, so safe to keep.
         self._records: dict[str, Record] = {}
+        self._releases: list[ReleaseInfo] = []
+        self._release_token: tuple[int, int] | None = None
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -48,9 +50,20 @@ class Store:
     def upgrade(self) -> tuple[str | None, str | None]:
         return upgrade(self.engine)
 
-    def releases(self, *, include_retracted: bool = False) -> list[ReleaseInfo]:
+    def _all_releases(self) -> list[ReleaseInfo]:
+        """Every stored release, retracted included, re-read only when another was added.
+
+        As-of lookups resolve releases on every call; one tiny query replaces re-reading them.
+        """
         with self._read() as connection:
-            return reader.list_releases(connection, include_retracted=include_retracted)
+            token = reader.release_token(connection)
+            if token != self._release_token:
+                self._releases = reader.list_releases(connection, include_retracted=True)
+                self._release_token = token
+        return self._releases
+
+    def releases(self, *, include_retracted: bool = False) -> list[ReleaseInfo]:
+        return [info for info in self._all_releases() if include_retracted or not info.retracted]
 
     def current_releases(self) -> list[ReleaseInfo]:
         """Releases that count by default: not retracted, the latest issue of each label."""
@@ -61,10 +74,8 @@ class Store:
 
     def resolve(self, label: str | None) -> ReleaseInfo:
         """A label (`2020-APR`, `2020`, `2020-APR#2`) to a release; None means the latest."""
-        with self._read() as connection:
-            if label is None:
-                return reader.latest_release(connection)
-            return reader.resolve_release(connection, label)
+        infos = self._all_releases()
+        return reader.latest_in(infos) if label is None else reader.resolve_in(infos, label)
 
     def record(self, release: ReleaseInfo, code: str) -> Record | None:
         with self._read() as connection:
@@ -99,10 +110,13 @@ class Store:
         by_id = {info.id: info for info in releases}
         with self._read() as connection:
             rows = reader.code_entries(connection, code, by_id)
-        decoded = [
-            (by_id[release_id], record_hash, Record.from_dict(json.loads(body)))
-            for release_id, record_hash, body in rows
-        ]
+        cache = self._records
+        decoded = []
+        for release_id, record_hash, body in rows:
+            record = cache.get(record_hash)
+            if record is None:
+                record = cache[record_hash] = Record.from_dict(json.loads(body))
+            decoded.append((by_id[release_id], record_hash, record))
         order = {info.id: index for index, info in enumerate(releases)}
         return sorted(decoded, key=lambda item: order[item[0].id])
 
