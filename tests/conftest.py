@@ -238,3 +238,17 @@ def real_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         api.ingest(store, path)
     store.close()
     return url
+
+
+def load_make_bad():  # type: ignore[no-untyped-def]
+    """The generator of `tests/data/bad/` as a module: its builders (records, workbooks, zips)
+    serve the fuzz and hostile-content tests too."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_bad", PROJECT_ROOT / "tests" / "data" / "bad" / "make_bad.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

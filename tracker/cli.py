@@ -20,7 +20,7 @@ from rich.table import Table
 
 from tracker import __version__
 from tracker.diff import Category, ReleaseDiff, filter_diff
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, printable
 
 
 class _LazyModule:
@@ -205,7 +205,8 @@ def _state_text(state: api.CodeState) -> str:
         lines.append(f"dates from release {state.known_release.display}: added {added}")
     else:
         lines.append(f"no release up to {state.known_at.display} carries this code")
-    return "\n".join(lines) + "\n"
+    # Descriptions are file content: control characters and bidi overrides are shown escaped.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 @cli.command()

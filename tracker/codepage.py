@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracker.codetables import decode
+from tracker.errors import printable
 from tracker.record import Record
 from tracker.release import ReleaseInfo
 from tracker.report import render
@@ -85,4 +86,8 @@ def render_code_page(release: ReleaseInfo, record: Record) -> str:
         "rows": rows,
         "width": max((len(label) for label, _, _ in rows), default=0),
     }
-    return render("code.txt.j2", context)
+    page = render("code.txt.j2", context)
+    # The page goes to a terminal or a pipe. Raw escape sequences would act on the terminal
+    # (and click strips them when piped, so neither way shows the stored text); bidi overrides
+    # would reorder what is read. Such characters are shown as escapes; the store keeps them.
+    return "\n".join(printable(line) for line in page.split("\n"))

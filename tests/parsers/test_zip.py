@@ -95,7 +95,9 @@ def test_errors_inside_name_the_member(make_bad: ModuleType) -> None:
 def test_duplicate_code_inside_names_the_member(make_bad: ModuleType) -> None:
     with pytest.raises(ParseError) as caught:
         parse_source(_zip(make_bad, ("HCPC_ANWEB.txt", _text(make_bad, "Z9001", "Z9001"))))
-    assert str(caught.value) == "release.zip!HCPC_ANWEB.txt: code Z9001 appears twice (record 2)"
+    assert str(caught.value) == (
+        "release.zip!HCPC_ANWEB.txt:2: code Z9001 appears twice (first on line 1)"
+    )
 
 
 def test_absolute_member_path(make_bad: ModuleType) -> None:

@@ -65,7 +65,7 @@ def zip_names(data: bytes) -> list[str] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError):
         return None
 
 

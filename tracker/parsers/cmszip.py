@@ -114,7 +114,7 @@ class CmsZipParser:
     def _read_members(self, source: SourceFile) -> list[_Member]:
         try:
             archive = zipfile.ZipFile(io.BytesIO(source.data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
             raise ParseError(source.name, f"truncated or corrupt zip ({one_line(exc)})") from None
         members: list[_Member] = []
         with archive:

@@ -329,7 +329,7 @@ def _check_xlsx_members(source: SourceFile) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
         raise ParseError(source.name, f"workbook cannot be read ({one_line(exc)})") from None
     for info in infos:
         problem = zip_member_problem(info)

@@ -7,6 +7,7 @@ source file's bytes are stored compressed, once per distinct file.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from tracker.store.schema import (
 )
 
 COMPRESSION = "zlib"
+# Each lost race means another release of the label was stored, so a few attempts always settle.
+_ATTEMPTS = 4
 BATCH = 2000
 
 
@@ -97,15 +100,28 @@ def _chunks(rows: Sequence[dict[str, object]]) -> list[Sequence[dict[str, object
     return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
 
 
+def _label_lock(label: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock on one label."""
+    digest = hashlib.sha256(f"tracker:{CODE_SET}:{label}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
     """Store the release, or say why not; a lost race with a concurrent ingest is re-checked."""
     try:
-        try:
-            return _write(engine, prepared, reissue=reissue)
-        except SAIntegrityError:
-            # Another process stored the same label between our check and our insert: decide
-            # again with its release visible, so the caller gets a no-op or a clear refusal.
-            return _write(engine, prepared, reissue=reissue)
+        for _ in range(_ATTEMPTS - 1):
+            try:
+                return _write(engine, prepared, reissue=reissue)
+            except SAIntegrityError:
+                # Another process stored the same label between our check and our insert:
+                # decide again with its release visible (a no-op, a refusal or the next issue).
+                continue
+        return _write(engine, prepared, reissue=reissue)
+    except SAIntegrityError:
+        raise StoreError(
+            f"{prepared.source_name}: other ingests of release {prepared.label} kept winning"
+            " the race to store it; nothing was stored, try again"
+        ) from None
     except OperationalError as exc:
         # SQLite still locked after the busy timeout, a PostgreSQL deadlock or lost connection:
         # the transaction did not commit, so nothing of the release is stored.
@@ -118,6 +134,10 @@ def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -
 def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
     label = str(prepared.label)
     with engine.connect().execution_options(write=True) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Writers of one label take turns, as SQLite's BEGIN IMMEDIATE makes every writer
+            # do: the check below then sees what the previous writer committed.
+            connection.execute(select(func.pg_advisory_xact_lock(_label_lock(label))))
         existing = reader.releases_for_label(connection, label, include_retracted=True)
         for info in existing:
             if info.content_sha256 == prepared.content_sha256:

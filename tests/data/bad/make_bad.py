@@ -192,6 +192,40 @@ def _patch_sizes(data: bytes, size: int) -> bytes:
     return bytes(out)
 
 
+def _patch_flags(data: bytes, flags: int) -> bytes:
+    """Set the general-purpose flags of the first member (bit 0: encrypted) in both headers."""
+    out = bytearray(data)
+    struct.pack_into("<H", out, out.find(b"PK\x03\x04") + 6, flags)
+    struct.pack_into("<H", out, out.find(b"PK\x01\x02") + 8, flags)
+    return bytes(out)
+
+
+def _patch_version(data: bytes, version: int) -> bytes:
+    """Claim a "version needed to extract" newer than any reader (zipfile refuses to list it)."""
+    out = bytearray(data)
+    struct.pack_into("<H", out, out.find(b"PK\x03\x04") + 4, version)
+    struct.pack_into("<H", out, out.find(b"PK\x01\x02") + 6, version)
+    return bytes(out)
+
+
+def xlsx_bomb(padding: int = 2 * 1024 * 1024) -> bytes:
+    """A valid workbook whose sheet is mostly blanks: a tiny part that inflates far too much."""
+    data = xlsx_bytes([HEADER_48, workbook_row("Z9001")])
+    import io
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"<sheetData>", b"<sheetData>" + b" " * padding)
+            target.writestr(zipfile.ZipInfo(info.filename, _STAMP), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def cases() -> dict[str, bytes]:
     good = record_line("Z9001")
     rng = random.Random(20200101)
@@ -237,7 +271,21 @@ def cases() -> dict[str, bytes]:
         "orphan_continuation.txt": text_file(
             [record_line("Z9001", ric="4", seq="00200", first_line=False), good]
         ),
-        "duplicate_code.txt": text_file([good, record_line("Z9001", seq="00100")]),
+        "duplicate_code.txt": text_file([good, record_line("Z9002"), record_line("Z9001")]),
+        "duplicate_code.xlsx": xlsx_bytes(
+            [HEADER_48, workbook_row("Z9001"), workbook_row("Z9002"), workbook_row("Z9001")]
+        ),
+        "unknown_ric.xlsx": xlsx_bytes(
+            [HEADER_48, workbook_row("Z9001"), workbook_row("Z9002", RECID="5")]
+        ),
+        "utf16.txt": "".join(f"{line}\r\n" for line in [good]).encode("utf-16"),
+        "future_version.zip": _patch_version(
+            zip_bytes([("HCPC_SYNTH.txt", text_file([good]))]), 84
+        ),
+        "encrypted.zip": _patch_flags(zip_bytes([("HCPC_SYNTH.txt", text_file([good]))]), 0x1),
+        "hostile_name.zip": zip_bytes([("../\x1b[2J\nHCPC\u202etxt.exe", text_file([good]))]),
+        "bomb.xlsx": xlsx_bomb(),
+        "truncated.xlsx": xlsx_bytes([HEADER_48, workbook_row("Z9001")])[:900],
         "page_without_code.txt": pages.encode("utf-8"),
     }
 
