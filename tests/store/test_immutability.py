@@ -25,6 +25,10 @@ STATEMENTS = {
         "UPDATE snapshot_entries SET code = 'XXXXX'",
         "DELETE FROM snapshot_entries",
     ),
+    "snapshot_removals": (
+        "UPDATE snapshot_removals SET code = 'XXXXX'",
+        "DELETE FROM snapshot_removals",
+    ),
     "retractions": ("UPDATE retractions SET reason = 'x'", "DELETE FROM retractions"),
 }
 

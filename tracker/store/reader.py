@@ -8,17 +8,17 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from tracker.errors import IntegrityError, ReleaseError
 from tracker.record import Record
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, Snapshot, parse_label
+from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
     release_members,
     releases,
     retractions,
-    snapshot_entries,
     sources,
 )
 
@@ -163,12 +163,9 @@ def members(connection: Connection, release_id: int) -> list[Row[Any]]:
 
 
 def snapshot_hashes(connection: Connection, release_id: int) -> dict[str, str]:
-    rows = connection.execute(
-        select(snapshot_entries.c.code, snapshot_entries.c.record_hash).where(
-            snapshot_entries.c.release_id == release_id
-        )
-    ).all()
-    return {code: record_hash for code, record_hash in rows}
+    """Every code's record hash in the release (rebuilt from its delta chain)."""
+    entries = chains.rebuild(connection, [release_id])[release_id]
+    return {code: record_hash for code, (record_hash, _) in entries.items()}
 
 
 def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
@@ -195,21 +192,9 @@ def load_snapshot(
     the snapshots of one store) and a year of diffs decodes each version once.
     """
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                snapshot_entries.c.code,
-                snapshot_entries.c.record_hash,
-                record_versions.c.action_code,
-            )
-            .select_from(
-                snapshot_entries.join(
-                    record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
-                )
-            )
-            .where(snapshot_entries.c.release_id == info.id)
-        ).all()
-    hashes = {code: record_hash for code, record_hash, _ in rows}
-    actions = {code: action for code, _, action in rows}
+        entries = chains.rebuild(connection, [info.id])[info.id]
+    hashes = {code: record_hash for code, (record_hash, _) in entries.items()}
+    actions = {code: action for code, (_, action) in entries.items()}
     decoded: dict[str, Record] = cache if cache is not None else {}
 
     def load(codes: Iterable[str]) -> Mapping[str, Record]:
@@ -224,16 +209,8 @@ def load_snapshot(
 
 
 def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:
-    row = connection.execute(
-        select(record_versions.c.body)
-        .select_from(
-            snapshot_entries.join(
-                record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
-            )
-        )
-        .where(snapshot_entries.c.release_id == release_id, snapshot_entries.c.code == code)
-    ).first()
-    return Record.from_dict(json.loads(row[0])) if row else None
+    found = chains.code_versions(connection, code, [release_id])
+    return Record.from_dict(json.loads(found[release_id][1])) if release_id in found else None
 
 
 def source_bytes(connection: Connection, sha256: str) -> bytes:
@@ -256,61 +233,32 @@ def record_version_rows(connection: Connection) -> list[tuple[str, str]]:
     return [(record_hash, body) for record_hash, body in rows]
 
 
-# Built once: as-of lookups run this per call, and building a statement costs more than running it.
-_CODE_ENTRIES = (
-    select(snapshot_entries.c.release_id, record_versions.c.hash, record_versions.c.body)
-    .select_from(
-        snapshot_entries.join(
-            record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
-        )
-    )
-    .where(
-        snapshot_entries.c.code == bindparam("code"),
-        snapshot_entries.c.release_id.in_(bindparam("ids", expanding=True)),
-    )
-)
-
-
 def code_entries(
     connection: Connection, code: str, release_ids: Iterable[int]
 ) -> list[tuple[int, str, str]]:
-    """(release id, record hash, body) of one code in the given releases."""
-    ids = list(release_ids)
-    if not ids:
-        return []
-    rows = connection.execute(_CODE_ENTRIES, {"code": code, "ids": ids}).all()
-    return [(release_id, record_hash, body) for release_id, record_hash, body in rows]
+    """(release id, record hash, body) of one code in the given releases that carry it."""
+    found = chains.code_versions(connection, code, release_ids)
+    return [(release_id, record_hash, body) for release_id, (record_hash, body) in found.items()]
 
 
 def all_entries(
     connection: Connection, release_ids: Iterable[int]
 ) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
     """Every (release id, code, record hash) of the releases, and the bodies of those hashes."""
-    ids = list(release_ids)
-    if not ids:
-        return [], {}
+    built = chains.rebuild(connection, release_ids)
     entries = [
         (release_id, code, record_hash)
-        for release_id, code, record_hash in connection.execute(
-            select(
-                snapshot_entries.c.release_id,
-                snapshot_entries.c.code,
-                snapshot_entries.c.record_hash,
-            ).where(snapshot_entries.c.release_id.in_(ids))
-        )
+        for release_id, snapshot in built.items()
+        for code, (record_hash, _) in snapshot.items()
     ]
-    wanted = (
-        select(snapshot_entries.c.record_hash)
-        .where(snapshot_entries.c.release_id.in_(ids))
-        .distinct()
-        .scalar_subquery()
-    )
-    bodies = {
-        record_hash: body
-        for record_hash, body in connection.execute(
+    wanted = list({record_hash for _, _, record_hash in entries})
+    bodies: dict[str, str] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        rows = connection.execute(
             select(record_versions.c.hash, record_versions.c.body).where(
-                record_versions.c.hash.in_(wanted)
+                record_versions.c.hash.in_(chunk)
             )
         )
-    }
+        bodies.update((record_hash, body) for record_hash, body in rows)
     return entries, bodies

@@ -48,6 +48,9 @@ releases = Table(
     Column("parser", String(64), nullable=False),
     Column("parser_version", String(16), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
+    # A release stores only what differs from its parent; depth 0 is a full checkpoint.
+    Column("parent_id", Integer, ForeignKey("releases.id")),
+    Column("chain_depth", Integer, nullable=False, server_default="0"),
 )
 
 release_members = Table(
@@ -80,6 +83,14 @@ snapshot_entries = Table(
     Column("record_hash", String(64), ForeignKey("record_versions.hash"), nullable=False),
 )
 
+# Codes present in the parent release but absent from this one (delta releases only).
+snapshot_removals = Table(
+    "snapshot_removals",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("code", String(5), primary_key=True),
+)
+
 retractions = Table(
     "retractions",
     metadata,
@@ -94,5 +105,6 @@ SNAPSHOT_TABLES: tuple[str, ...] = (
     "release_members",
     "record_versions",
     "snapshot_entries",
+    "snapshot_removals",
     "retractions",
 )

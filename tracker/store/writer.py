@@ -1,8 +1,9 @@
 """Writing a release: one transaction that lands whole or not at all.
 
-Record versions are content-addressed (keyed by their sha256), so a code whose record did not
-change since the last release costs one snapshot entry, not another copy of the record. The
-source file's bytes are stored compressed, once per distinct file.
+Record versions are content-addressed (keyed by their sha256), so a record is stored once
+however many releases carry it, and a release stores only its difference from the previous one
+(see `chains`): storage grows with what changes, not with releases x codes. The source file's
+bytes are stored compressed, once per distinct file.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from tracker.errors import StoreError
 from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
 from tracker.store import reader
+from tracker.store.chains import MAX_CHAIN_DEPTH
 from tracker.store.schema import (
     record_versions,
     release_members,
     releases,
     retractions,
     snapshot_entries,
+    snapshot_removals,
     sources,
 )
 
@@ -175,6 +178,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                     }
                 ],
             )
+        delta = _delta_against_latest(connection, prepared)
         release_id = connection.execute(
             insert(releases).returning(releases.c.id),
             {
@@ -191,6 +195,8 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                 "parser": prepared.parsed.parser,
                 "parser_version": prepared.parsed.parser_version,
                 "ingested_at": datetime.now(UTC),
+                "parent_id": delta.parent_id,
+                "chain_depth": delta.depth,
             },
         ).scalar_one()
         connection.execute(
@@ -218,17 +224,23 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                 "action_code": record.action_code,
             }
             for record, body, record_hash in prepared.record_hashes
+            if record_hash not in delta.known_hashes
         ]
         statement = _insert_ignoring_duplicates(connection, record_versions)
         for chunk in _chunks(version_rows):
             connection.execute(statement, chunk)
         after = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
         entry_rows: list[dict[str, object]] = [
-            {"release_id": release_id, "code": record.code, "record_hash": record_hash}
-            for record, _, record_hash in prepared.record_hashes
+            {"release_id": release_id, "code": code, "record_hash": record_hash}
+            for code, record_hash in delta.entries
         ]
         for chunk in _chunks(entry_rows):
             connection.execute(insert(snapshot_entries), chunk)
+        removal_rows: list[dict[str, object]] = [
+            {"release_id": release_id, "code": code} for code in delta.removals
+        ]
+        for chunk in _chunks(removal_rows):
+            connection.execute(insert(snapshot_removals), chunk)
         info = reader.release_by_id(connection, release_id)
     new_versions = after - before
     reissued = f" (re-issue {issue})" if issue > 1 else ""
@@ -242,6 +254,47 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             f" ({new_versions} new record versions), content {info.content_sha256[:12]}"
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What a release stores: its difference from a parent, or everything (a checkpoint)."""
+
+    parent_id: int | None
+    depth: int
+    entries: list[tuple[str, str]]
+    removals: list[str]
+    # Record hashes already stored (the parent's), which need no insert attempt.
+    known_hashes: frozenset[str]
+
+
+def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> Delta:
+    """Delta against the most recently stored release, or a checkpoint when that is cheaper.
+
+    The most recent release is the natural parent (releases are mostly ingested in order, so it
+    is the previous quarter). A checkpoint is written for the first release, when the chain
+    reaches `MAX_CHAIN_DEPTH`, or when the delta would be more than half a full copy.
+    """
+    new_hashes = {record.code: record_hash for record, _, record_hash in prepared.record_hashes}
+    full = Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
+    latest = connection.execute(
+        select(releases.c.id, releases.c.chain_depth)
+        .where(releases.c.code_set == CODE_SET)
+        .order_by(releases.c.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return full
+    parent_id, parent_depth = latest
+    parent_hashes = reader.snapshot_hashes(connection, parent_id)
+    known = frozenset(parent_hashes.values())
+    entries = sorted(
+        (code, digest) for code, digest in new_hashes.items() if parent_hashes.get(code) != digest
+    )
+    removals = sorted(code for code in parent_hashes if code not in new_hashes)
+    if parent_depth + 1 > MAX_CHAIN_DEPTH or 2 * (len(entries) + len(removals)) > len(new_hashes):
+        return Delta(None, 0, full.entries, [], known)
+    return Delta(parent_id, parent_depth + 1, entries, removals, known)
 
 
 def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
