@@ -331,28 +331,21 @@ def diff_command(
         year_result = api.diff_year(_store(ctx), year)
         overall = filter_diff(year_result.overall, categories=wanted, prefix=code_prefix)
         if fmt == "json":
-            payload = overall.to_dict()
-            payload["year"] = year
-            payload["steps"] = [
-                filter_diff(step, categories=wanted, prefix=code_prefix).to_dict()
-                for step in year_result.steps
-            ]
-            payload["transient"] = [
-                {
-                    "code": item.code,
-                    "first_seen": item.first_seen,
-                    "last_seen": item.last_seen,
-                    "ended": item.ended.value,
-                    "ended_in": item.ended_in,
-                    "termination_date": (
-                        item.termination_date.isoformat() if item.termination_date else None
-                    ),
-                    "long_description": item.record.long_description,
-                }
-                for item in year_result.transient
-                if item.code.startswith(code_prefix.strip().upper())
-            ]
-            click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+            from dataclasses import replace
+
+            from tracker.report import dump_json, year_dict
+
+            prefix = code_prefix.strip().upper()
+            filtered = replace(
+                year_result,
+                overall=overall,
+                steps=tuple(
+                    filter_diff(step, categories=wanted, prefix=prefix)
+                    for step in year_result.steps
+                ),
+                transient=tuple(t for t in year_result.transient if t.code.startswith(prefix)),
+            )
+            click.echo(dump_json(year_dict(filtered)), nl=False)
             return
         _print_diff(overall)
         for step in year_result.steps:

@@ -168,19 +168,26 @@ def snapshot_hashes(connection: Connection, release_id: int) -> dict[str, str]:
     return {code: record_hash for code, (record_hash, _) in entries.items()}
 
 
-def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
+def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, str]:
+    """The canonical JSON of each record version, fetched in chunks of `IN_CHUNK` hashes."""
     wanted = list(dict.fromkeys(hashes))
-    found: dict[str, Record] = {}
+    bodies: dict[str, str] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
         rows = connection.execute(
             select(record_versions.c.hash, record_versions.c.body).where(
                 record_versions.c.hash.in_(chunk)
             )
-        ).all()
-        for record_hash, body in rows:
-            found[record_hash] = Record.from_dict(json.loads(body))
-    return found
+        )
+        bodies.update((record_hash, body) for record_hash, body in rows)
+    return bodies
+
+
+def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
+    return {
+        record_hash: Record.from_dict(json.loads(body))
+        for record_hash, body in bodies_by_hash(connection, hashes).items()
+    }
 
 
 def load_snapshot(
@@ -251,14 +258,4 @@ def all_entries(
         for release_id, snapshot in built.items()
         for code, (record_hash, _) in snapshot.items()
     ]
-    wanted = list({record_hash for _, _, record_hash in entries})
-    bodies: dict[str, str] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = wanted[start : start + IN_CHUNK]
-        rows = connection.execute(
-            select(record_versions.c.hash, record_versions.c.body).where(
-                record_versions.c.hash.in_(chunk)
-            )
-        )
-        bodies.update((record_hash, body) for record_hash, body in rows)
-    return entries, bodies
+    return entries, bodies_by_hash(connection, (h for _, _, h in entries))
