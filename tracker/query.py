@@ -19,7 +19,6 @@ For a code, its *timeline* is its record in each of those releases that carries 
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -202,25 +201,20 @@ class CodeIndex:
 
     @classmethod
     def load(cls, store: Store, known_at: str | None = None) -> CodeIndex:
+        """Decode each stored version once, then lay the entries out release by release, so
+        every timeline comes out in release order with no per-code sort."""
         releases = knowledge_releases(store, known_at)
         entries, bodies = store.all_entries(releases)
-        by_id = {info.id: info for info in releases}
-        order = {info.id: index for index, info in enumerate(releases)}
-        decoded: dict[str, Record] = {}
-        raw: dict[str, list[tuple[int, str]]] = {}
-        for release_id, code, record_hash in entries:
-            raw.setdefault(code, []).append((order[release_id], record_hash))
+        decoded = {record_hash: Record.from_json(body) for record_hash, body in bodies.items()}
+        by_release: dict[int, list[tuple[str, str]]] = {info.id: [] for info in releases}
+        # Codes keep the order of their first entry, as the store returned them.
         timelines: dict[str, list[tuple[ReleaseInfo, Record]]] = {}
-        for code, items in raw.items():
-            items.sort()
-            timeline: list[tuple[ReleaseInfo, Record]] = []
-            for position, record_hash in items:
-                record = decoded.get(record_hash)
-                if record is None:
-                    record = Record.from_dict(json.loads(bodies[record_hash]))
-                    decoded[record_hash] = record
-                timeline.append((by_id[releases[position].id], record))
-            timelines[code] = timeline
+        for release_id, code, record_hash in entries:
+            by_release[release_id].append((code, record_hash))
+            timelines[code] = []
+        for info in releases:
+            for code, record_hash in by_release[info.id]:
+                timelines[code].append((info, decoded[record_hash]))
         return cls(releases, timelines)
 
     def state(self, code: str, on: date) -> CodeState:
@@ -237,7 +231,13 @@ class CodeIndex:
         cached = self._intervals.get(code)
         if cached is not None:
             return cached
-        timeline = self.timelines.get(code, ())
+        timeline = self.timelines.get(code)
+        if not timeline:
+            # Not cached: a claims file may name any number of unknown codes.
+            unknown = CodeState(
+                code, date.min, self.known_at, Status.UNKNOWN, None, None, None, None
+            )
+            return [date.min], [unknown]
         points = {date.min}
         for info, record in timeline:
             points.add(info.effective_date)
@@ -248,10 +248,48 @@ class CodeIndex:
             if record.termination_date is not None and record.termination_date < date.max:
                 points.add(record.termination_date + timedelta(days=1))
         starts = sorted(points)
-        states = [self.state(code, start) for start in starts]
-        result = (starts, states)
+        result = (starts, self._states(code, timeline, starts))
         self._intervals[code] = result
         return result
+
+    def _states(
+        self, code: str, timeline: list[tuple[ReleaseInfo, Record]], starts: list[date]
+    ) -> list[CodeState]:
+        """`resolve_state` at each start, with what does not depend on the date worked out
+        once per code (the known record, the replacements of each status record)."""
+        known_release, known = timeline[-1]
+        dates = self._dates[code]
+        known_at = self.known_at
+        latest = self.latest
+        replacements_of: dict[int, tuple[Replacement, ...]] = {}
+        states = []
+        for on in starts:
+            meaning_release, meaning = timeline[_meaning_index(timeline, dates, on)]
+            status_record = meaning if _reused(meaning, known) else known
+            status = status_on(status_record, on)
+            replacements: tuple[Replacement, ...] = ()
+            if status_record.termination_date is not None:  # TERMINATED implies it is set
+                replacements = replacements_of.get(id(status_record), ())
+                if not replacements and status_record.xrefs:
+                    replacements = replacements_of[id(status_record)] = tuple(
+                        Replacement(xref, latest[xref].long_description if xref in latest else None)
+                        for xref in status_record.xrefs
+                        if xref
+                    )
+            states.append(
+                CodeState(
+                    code,
+                    on,
+                    known_at,
+                    status,
+                    known,
+                    known_release,
+                    meaning,
+                    meaning_release,
+                    replacements,
+                )
+            )
+        return states
 
     def codes(self, prefix: str = "") -> Iterable[str]:
         wanted = prefix.strip().upper()

@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -110,12 +111,34 @@ class Record:
             if name in kwargs:
                 kwargs[name] = tuple(kwargs[name])
         if "kind" in kwargs:
-            kwargs["kind"] = RecordKind(kwargs["kind"])
+            kind = kwargs["kind"]
+            # A dict lookup: calling the enum costs more than the rest of this method.
+            kwargs["kind"] = (
+                _KINDS[kind] if type(kind) is str and kind in _KINDS else RecordKind(kind)
+            )
         return cls(**kwargs)
 
+    @classmethod
+    def from_json(cls, body: str) -> Record:
+        """A stored body (canonical JSON) back to its record."""
+        return cls.from_dict(_DECODE(body))
+
     def canonical_json(self) -> str:
-        """The byte-stable serialization that the content hash is computed over."""
-        return _CANONICAL.encode(self.to_dict())
+        """The byte-stable serialization that the content hash is computed over.
+
+        Equal, byte for byte, to encoding `to_dict()` with sorted keys; written field by field
+        (each value through the json module's own string encoder) because building the dict
+        and sorting its keys was most of the cost, paid once per record of every release. A
+        value of an unexpected type takes the general path, so the result never differs.
+        """
+        try:
+            return (
+                "{"
+                + ",".join(map(operator.add, _KEYS, map(operator.call, _ENCODERS, _VALUES(self))))
+                + "}"
+            )
+        except (TypeError, AttributeError, ValueError):
+            return _CANONICAL.encode(self.to_dict())
 
     def content_hash(self) -> str:
         return hash_canonical(self.canonical_json())
@@ -152,6 +175,49 @@ _PLAIN_FIELDS = tuple(
 )
 _FIELD_SET = frozenset(FIELD_NAMES)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_DECODE = json.JSONDecoder().decode
+# The encoder `_CANONICAL` uses for strings (the C one when available).
+_ENCODE_STR: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _encode_date(value: date | None) -> str:
+    return "null" if value is None else _ENCODE_STR(value.isoformat())
+
+
+def _encode_strings(values: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(_ENCODE_STR, values)) + "]"
+
+
+def _encode_count(value: int | None) -> str:
+    if value is None:
+        return "null"
+    if type(value) is not int:  # bool, or an int subclass: the general path decides
+        raise TypeError(f"unexpected {type(value).__name__}")
+    return int.__repr__(value)
+
+
+def _encode_kind(value: RecordKind) -> str:
+    return _ENCODE_STR(value.value)
+
+
+def _encoder(name: str) -> Callable[[Any], str]:
+    if name in DATE_FIELDS:
+        return _encode_date
+    if name in TUPLE_FIELDS:
+        return _encode_strings
+    if name == "kind":
+        return _encode_kind
+    if name == "anesthesia_base_units":
+        return _encode_count
+    return _ENCODE_STR
+
+
+# Canonical JSON in key order: each field's `"name":` and the encoder of its value.
+_SORTED_FIELDS = tuple(sorted(FIELD_NAMES))
+_KEYS = tuple(_ENCODE_STR(name) + ":" for name in _SORTED_FIELDS)
+_ENCODERS = tuple(_encoder(name) for name in _SORTED_FIELDS)
+_VALUES = operator.attrgetter(*_SORTED_FIELDS)
+_KINDS = {kind.value: kind for kind in RecordKind}
 
 
 def hash_canonical(canonical_json: str) -> str:

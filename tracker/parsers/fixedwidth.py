@@ -10,6 +10,7 @@ years and on continuation lines.
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -65,14 +66,6 @@ def _slice(line: str, start: int, end: int) -> str:
     return line[start - 1 : end]
 
 
-def _repeated(line: str, start: int, width: int, count: int) -> tuple[str, ...]:
-    span = line[start - 1 : start - 1 + width * count]
-    # Most repeated fields are entirely blank; skip slicing them one by one.
-    if not span or span.isspace():
-        return ()
-    return fast_tuple([span[i * width : (i + 1) * width] for i in range(count)])
-
-
 @dataclass
 class _Pending:
     line_number: int
@@ -82,35 +75,66 @@ class _Pending:
     long_parts: list[str] = field(default_factory=list)
 
 
+# Dates repeat thousands of times per release (a few hundred distinct values): parse each once.
+_cms_date = functools.lru_cache(maxsize=4096)(parse_cms_date)
+
+
+def _group(start: int, width: int, count: int) -> tuple[slice, tuple[slice, ...]]:
+    """A repeated field's whole span and each slot's slice (1-based start, as documented)."""
+    first = start - 1
+    parts = tuple(slice(first + i * width, first + (i + 1) * width) for i in range(count))
+    return slice(first, first + width * count), parts
+
+
+_PRICE = _group(120, 2, 4)
+_CIM = _group(129, 6, 3)
+_MCM = _group(147, 8, 3)
+_LABCERT = _group(181, 3, 8)
+_XREF = _group(205, 5, 5)
+_TOS = _group(261, 1, 5)
+
+
+def _slots(line: str, group: tuple[slice, tuple[slice, ...]]) -> tuple[str, ...]:
+    """A repeated field's slots, trailing blanks dropped; most are blank and skip slicing."""
+    span = line[group[0]]
+    if not span or span.isspace():
+        return ()
+    return fast_tuple(list(map(line.__getitem__, group[1])))
+
+
 def record_from_line(line: str, kind: RecordKind, long_description: str) -> Record:
-    """Build a record from a padded first line; raises ValueError naming the bad field."""
-    asc_group, asc_date = parse_asc_fields(_slice(line, 231, 232), _slice(line, 233, 240))
+    """Build a record from a padded first line; raises ValueError naming the bad field.
+
+    Slices are written 0-based here (`line[230:232]` is layout positions 231-232): a function
+    call per field was a third of the parse.
+    """
+    asc_group, asc_date = parse_asc_fields(line[230:232], line[232:240])
     return Record(
-        code=_slice(line, 1, 5).strip(),
+        code=line[0:5].strip(),
         kind=kind,
         long_description=fast_text(long_description),
         short_description=fast_text(line[91:119]),
-        pricing_indicators=_repeated(line, 120, 2, 4),
-        multiple_pricing_indicator=_slice(line, 128, 128).strip(),
-        cim_references=_repeated(line, 129, 6, 3),
-        mcm_references=_repeated(line, 147, 8, 3),
+        pricing_indicators=_slots(line, _PRICE),
+        multiple_pricing_indicator=line[127:128].strip(),
+        cim_references=_slots(line, _CIM),
+        mcm_references=_slots(line, _MCM),
         statute=fast_text(line[170:180]),
-        lab_certifications=_repeated(line, 181, 3, 8),
-        xrefs=_repeated(line, 205, 5, 5),
-        coverage=_slice(line, 230, 230).strip(),
+        lab_certifications=_slots(line, _LABCERT),
+        xrefs=_slots(line, _XREF),
+        coverage=line[229:230].strip(),
         asc_group=asc_group,
         asc_effective_date=asc_date,
-        mog_group=_slice(line, 241, 243).strip(),
-        mog_indicator=_slice(line, 244, 244).strip(),
-        mog_effective_date=parse_cms_date(_slice(line, 245, 252)),
-        processing_note=_slice(line, 253, 256).strip(),
-        betos=_slice(line, 257, 259).strip(),
-        types_of_service=_repeated(line, 261, 1, 5),
-        anesthesia_base_units=parse_base_units(_slice(line, 266, 268)),
-        added_date=parse_cms_date(_slice(line, 269, 276)),
-        action_effective_date=parse_cms_date(_slice(line, 277, 284)),
-        termination_date=parse_cms_date(_slice(line, 285, 292)),
-        action_code=_slice(line, 293, 293).strip(),
+        mog_group=line[240:243].strip(),
+        mog_indicator=line[243:244].strip(),
+        mog_effective_date=_cms_date(line[244:252]),
+        processing_note=line[252:256].strip(),
+        betos=line[256:259].strip(),
+        types_of_service=_slots(line, _TOS),
+        anesthesia_base_units=parse_base_units(line[265:268]),
+        added_date=_cms_date(line[268:276]),
+        action_effective_date=_cms_date(line[276:284]),
+        termination_date=_cms_date(line[284:292]),
+        action_code=line[292:293].strip(),
     )
 
 

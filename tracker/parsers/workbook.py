@@ -20,6 +20,7 @@ releases: they have no release header row and are refused with the columns they 
 
 from __future__ import annotations
 
+import functools
 import io
 import operator
 import re
@@ -275,35 +276,53 @@ class _Pending:
     long_parts: list[str] = field(default_factory=list)
 
 
+# Positions in a tuple of REQUIRED cells, so a record is built from one C-level pick of the
+# row's values instead of ~50 separate dict lookups.
+_REQUIRED_VALUES = operator.itemgetter(*REQUIRED)
+_AT = {name: position for position, name in enumerate(REQUIRED)}
+
+
+def _span(group: tuple[str, ...]) -> slice:
+    start = _AT[group[0]]
+    assert REQUIRED[start : start + len(group)] == group
+    return slice(start, start + len(group))
+
+
+_PRICE, _CIM, _MCM, _LABCERT, _XREF, _TOS = map(_span, (PRICE, CIM, MCM, LABCERT, XREF, TOS))
+# Dates repeat thousands of times per release (a few hundred distinct values): parse each once.
+_cms_date = functools.lru_cache(maxsize=4096)(parse_cms_date)
+
+
 def record_from_values(values: dict[str, str], kind: RecordKind, long_description: str) -> Record:
     """Same field-by-field mapping as the fixed-width parser; raises ValueError on a bad value."""
-    asc_group, asc_date = parse_asc_fields(values["ASC_GRP"], values["ASC_DT"])
+    cells: tuple[str, ...] = _REQUIRED_VALUES(values)
+    asc_group, asc_date = parse_asc_fields(cells[_AT["ASC_GRP"]], cells[_AT["ASC_DT"]])
     return Record(
-        code=values["HCPC"].strip(),
+        code=cells[0].strip(),
         kind=kind,
         long_description=fast_text(long_description),
-        short_description=fast_text(values["SHORT DESCRIPTION"]),
-        pricing_indicators=fast_tuple([values[c] for c in PRICE]),
-        multiple_pricing_indicator=values["MULT_PI"].strip(),
-        cim_references=fast_tuple([values[c] for c in CIM]),
-        mcm_references=fast_tuple([values[c] for c in MCM]),
-        statute=fast_text(values["STATUTE"]),
-        lab_certifications=fast_tuple([values[c] for c in LABCERT]),
-        xrefs=fast_tuple([values[c] for c in XREF]),
-        coverage=values["COV"].strip(),
+        short_description=fast_text(cells[_AT["SHORT DESCRIPTION"]]),
+        pricing_indicators=fast_tuple(cells[_PRICE]),
+        multiple_pricing_indicator=cells[_AT["MULT_PI"]].strip(),
+        cim_references=fast_tuple(cells[_CIM]),
+        mcm_references=fast_tuple(cells[_MCM]),
+        statute=fast_text(cells[_AT["STATUTE"]]),
+        lab_certifications=fast_tuple(cells[_LABCERT]),
+        xrefs=fast_tuple(cells[_XREF]),
+        coverage=cells[_AT["COV"]].strip(),
         asc_group=asc_group,
         asc_effective_date=asc_date,
-        mog_group=values["OPPS"].strip(),
-        mog_indicator=values["OPPS_PI"].strip(),
-        mog_effective_date=parse_cms_date(values["OPPS_DT"]),
-        processing_note=values["PROCNOTE"].strip(),
-        betos=values["BETOS"].strip(),
-        types_of_service=fast_tuple([values[c] for c in TOS]),
-        anesthesia_base_units=parse_base_units(values["ANEST_BU"]),
-        added_date=parse_cms_date(values["ADD DT"]),
-        action_effective_date=parse_cms_date(values["ACT EFF DT"]),
-        termination_date=parse_cms_date(values["TERM DT"]),
-        action_code=values["ACTION CD"].strip(),
+        mog_group=cells[_AT["OPPS"]].strip(),
+        mog_indicator=cells[_AT["OPPS_PI"]].strip(),
+        mog_effective_date=_cms_date(cells[_AT["OPPS_DT"]]),
+        processing_note=cells[_AT["PROCNOTE"]].strip(),
+        betos=cells[_AT["BETOS"]].strip(),
+        types_of_service=fast_tuple(cells[_TOS]),
+        anesthesia_base_units=parse_base_units(cells[_AT["ANEST_BU"]]),
+        added_date=_cms_date(cells[_AT["ADD DT"]]),
+        action_effective_date=_cms_date(cells[_AT["ACT EFF DT"]]),
+        termination_date=_cms_date(cells[_AT["TERM DT"]]),
+        action_code=cells[_AT["ACTION CD"]].strip(),
     )
 
 
