@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from tracker.errors import ReleaseError
 from tracker.record import Record
-from tracker.release import ReleaseInfo
+from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
 
 
@@ -151,10 +151,11 @@ def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
 
 def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
     """The releases that count as known at K: non-retracted, latest issue per label, ≤ K."""
-    target = store.resolve(known_at)
+    infos = store.all_releases()  # one freshness check serves the whole lookup
+    target = latest_in(infos) if known_at is None else resolve_in(infos, known_at)
     releases = [
         target if info.label == target.label else info
-        for info in store.current_releases()
+        for info in current_in(infos)
         if info.effective_date <= target.effective_date
     ]
     return releases or [target]
@@ -167,11 +168,10 @@ def code_state(store: Store, code: str, on: date, known_at: str | None = None) -
     rows = store.code_timeline(normalized, releases)
     timeline = [(info, record) for info, _, record in rows]
     describe: dict[str, Record] = {}
-    if timeline and timeline[-1][1].xrefs:
-        for xref in timeline[-1][1].xrefs:
-            xref_rows = store.code_timeline(xref, releases)
-            if xref_rows:
-                describe[xref] = xref_rows[-1][2]
+    xrefs = [xref for info, record in timeline for xref in record.xrefs if xref]
+    if xrefs:
+        for xref, xref_rows in store.code_timelines(sorted(set(xrefs)), releases).items():
+            describe[xref] = xref_rows[-1][2]
     return resolve_state(normalized, on, releases[-1], timeline, describe)
 
 

@@ -198,3 +198,44 @@ def adhoc_info(label: str, effective: date | None = None, *, record_count: int =
         ingested_at=datetime(1970, 1, 1),
         data_member="",
     )
+
+
+# --- Choosing releases by label (pure: the store hands over its list) -----------------------
+
+
+def resolve_in(infos: list[ReleaseInfo], text: str) -> ReleaseInfo:
+    """Resolve a label among `infos` (every stored release, retracted ones included)."""
+    label, issue = parse_label(text)
+    name = str(label)
+    candidates = [info for info in infos if info.label == name]
+    if issue is not None:
+        for info in candidates:
+            if info.issue == issue:
+                return info
+        raise ReleaseError(f"release {label}#{issue} is not stored")
+    current = [info for info in candidates if not info.retracted]
+    if not current:
+        if candidates:
+            raise ReleaseError(
+                f"release {label} is retracted (name an issue, e.g. {label}#{candidates[-1].issue},"
+                " to read it anyway)"
+            )
+        known = ", ".join(info.display for info in infos if not info.retracted) or "none"
+        raise ReleaseError(f"release {label} is not stored (stored: {known})")
+    return max(current, key=lambda info: info.issue)
+
+
+def current_in(infos: list[ReleaseInfo]) -> list[ReleaseInfo]:
+    """Not retracted, the latest issue of each label, in time order."""
+    latest: dict[str, ReleaseInfo] = {}
+    for info in infos:
+        if not info.retracted:
+            latest[info.label] = info
+    return sorted(latest.values(), key=lambda info: (info.effective_date, info.label))
+
+
+def latest_in(infos: list[ReleaseInfo]) -> ReleaseInfo:
+    current = [info for info in infos if not info.retracted]
+    if not current:
+        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
+    return current[-1]

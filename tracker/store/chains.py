@@ -9,10 +9,10 @@ from a full copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, null, select
 
 from tracker.store.schema import record_versions, releases, snapshot_entries, snapshot_removals
 
@@ -40,21 +40,34 @@ _ENTRIES = (
 _REMOVALS = select(snapshot_removals.c.release_id, snapshot_removals.c.code).where(
     snapshot_removals.c.release_id.in_(bindparam("ids", expanding=True))
 )
-_CODE_ENTRIES = (
-    select(snapshot_entries.c.release_id, record_versions.c.hash, record_versions.c.body)
+# One round trip per lookup: a code's entries (with bodies) and removals along the chains.
+_CODE_LINKS = (
+    select(
+        snapshot_entries.c.release_id,
+        snapshot_entries.c.code,
+        record_versions.c.hash,
+        record_versions.c.body,
+    )
     .select_from(
         snapshot_entries.join(
             record_versions, record_versions.c.hash == snapshot_entries.c.record_hash
         )
     )
     .where(
-        snapshot_entries.c.code == bindparam("code"),
+        snapshot_entries.c.code.in_(bindparam("codes", expanding=True)),
         snapshot_entries.c.release_id.in_(bindparam("ids", expanding=True)),
     )
-)
-_CODE_REMOVALS = select(snapshot_removals.c.release_id).where(
-    snapshot_removals.c.code == bindparam("code"),
-    snapshot_removals.c.release_id.in_(bindparam("ids", expanding=True)),
+    .union_all(
+        select(
+            snapshot_removals.c.release_id,
+            snapshot_removals.c.code,
+            null().label("hash"),
+            null().label("body"),
+        ).where(
+            snapshot_removals.c.code.in_(bindparam("codes", expanding=True)),
+            snapshot_removals.c.release_id.in_(bindparam("ids", expanding=True)),
+        )
+    )
 )
 
 
@@ -117,29 +130,37 @@ def rebuild(connection: Connection, release_ids: Iterable[int]) -> dict[int, Ent
 
 
 def code_versions(
-    connection: Connection, code: str, release_ids: Iterable[int]
-) -> dict[int, tuple[str, str]]:
-    """The code's (record hash, JSON body) in each of the releases that carries it."""
+    connection: Connection,
+    codes: Sequence[str],
+    release_ids: Iterable[int],
+    links: Links | None = None,
+) -> dict[str, dict[int, tuple[str, str]]]:
+    """Each code's (record hash, JSON body) in each of the releases that carries it."""
     wanted = list(dict.fromkeys(release_ids))
-    if not wanted:
+    if not wanted or not codes:
         return {}
-    links = Links.load(connection)
+    links = links or Links.load(connection)
     chains = {release_id: links.chain(release_id) for release_id in wanted}
     needed = sorted({member for chain in chains.values() for member in chain})
-    present = {
-        release_id: (record_hash, body)
-        for release_id, record_hash, body in connection.execute(
-            _CODE_ENTRIES, {"code": code, "ids": needed}
-        )
-    }
-    removed = set(connection.execute(_CODE_REMOVALS, {"code": code, "ids": needed}).scalars())
-    found: dict[int, tuple[str, str]] = {}
-    for release_id, chain in chains.items():
-        # The newest link that mentions the code decides: an entry, a removal, or nothing.
-        for member in reversed(chain):
-            if member in present:
-                found[release_id] = present[member]
-                break
-            if member in removed:
-                break
+    present: dict[tuple[str, int], tuple[str, str]] = {}
+    removed: set[tuple[str, int]] = set()
+    rows = connection.execute(_CODE_LINKS, {"codes": list(codes), "ids": needed})
+    for release_id, code, record_hash, body in rows:
+        if record_hash is None:
+            removed.add((code, release_id))
+        else:
+            present[(code, release_id)] = (record_hash, body)
+    found: dict[str, dict[int, tuple[str, str]]] = {}
+    for code in codes:
+        per_release: dict[int, tuple[str, str]] = {}
+        for release_id, chain in chains.items():
+            # The newest link that mentions the code decides: an entry, a removal, or nothing.
+            for member in reversed(chain):
+                if (code, member) in present:
+                    per_release[release_id] = present[(code, member)]
+                    break
+                if (code, member) in removed:
+                    break
+        if per_release:
+            found[code] = per_release
     return found

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select
 
-from tracker.errors import IntegrityError, ReleaseError
+from tracker.errors import IntegrityError
 from tracker.record import Record
-from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, Snapshot, parse_label
+from tracker.release import (
+    CODE_SET,
+    ReleaseInfo,
+    ReleaseKind,
+    Snapshot,
+    latest_in,
+    resolve_in,
+)
 from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
@@ -107,35 +114,6 @@ def resolve_release(connection: Connection, text: str) -> ReleaseInfo:
     return resolve_in(list_releases(connection, include_retracted=True), text)
 
 
-def resolve_in(infos: list[ReleaseInfo], text: str) -> ReleaseInfo:
-    """Resolve a label among `infos` (every stored release, retracted ones included)."""
-    label, issue = parse_label(text)
-    name = str(label)
-    candidates = [info for info in infos if info.label == name]
-    if issue is not None:
-        for info in candidates:
-            if info.issue == issue:
-                return info
-        raise ReleaseError(f"release {label}#{issue} is not stored")
-    current = [info for info in candidates if not info.retracted]
-    if not current:
-        if candidates:
-            raise ReleaseError(
-                f"release {label} is retracted (name an issue, e.g. {label}#{candidates[-1].issue},"
-                " to read it anyway)"
-            )
-        known = ", ".join(info.display for info in infos if not info.retracted) or "none"
-        raise ReleaseError(f"release {label} is not stored (stored: {known})")
-    return max(current, key=lambda info: info.issue)
-
-
-def latest_in(infos: list[ReleaseInfo]) -> ReleaseInfo:
-    current = [info for info in infos if not info.retracted]
-    if not current:
-        raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
-    return current[-1]
-
-
 def latest_release(connection: Connection) -> ReleaseInfo:
     return latest_in(list_releases(connection))
 
@@ -216,7 +194,7 @@ def load_snapshot(
 
 
 def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:
-    found = chains.code_versions(connection, code, [release_id])
+    found = chains.code_versions(connection, [code], [release_id]).get(code, {})
     return Record.from_dict(json.loads(found[release_id][1])) if release_id in found else None
 
 
@@ -241,11 +219,17 @@ def record_version_rows(connection: Connection) -> list[tuple[str, str]]:
 
 
 def code_entries(
-    connection: Connection, code: str, release_ids: Iterable[int]
-) -> list[tuple[int, str, str]]:
-    """(release id, record hash, body) of one code in the given releases that carry it."""
-    found = chains.code_versions(connection, code, release_ids)
-    return [(release_id, record_hash, body) for release_id, (record_hash, body) in found.items()]
+    connection: Connection,
+    codes: Sequence[str],
+    release_ids: Iterable[int],
+    links: chains.Links | None = None,
+) -> dict[str, list[tuple[int, str, str]]]:
+    """Per code, (release id, record hash, body) in each of the releases that carries it."""
+    found = chains.code_versions(connection, codes, release_ids, links)
+    return {
+        code: [(release_id, record_hash, body) for release_id, (record_hash, body) in by.items()]
+        for code, by in found.items()
+    }
 
 
 def all_entries(

@@ -7,24 +7,33 @@ never engines or rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
 from tracker.record import Record
-from tracker.release import ReleaseInfo, Snapshot
-from tracker.store import reader, writer
+from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
+from tracker.store import chains, reader, writer
 from tracker.store.database import create_store_engine, display_url, open_store, upgrade
 
 
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Reads on PostgreSQL run in autocommit: no BEGIN/ROLLBACK round trips per lookup (the
+        # data is append-only, so statement-level consistency is all a read needs). SQLite
+        # transactions cost nothing over a socket and keep their explicit BEGIN.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         # Decoded record versions by hash: immutable once stored, so safe to keep.
         self._records: dict[str, Record] = {}
         self._releases: list[ReleaseInfo] = []
         self._release_token: tuple[int, int] | None = None
+        self._links: chains.Links | None = None
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -41,7 +50,7 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             yield connection
 
     def close(self) -> None:
@@ -59,6 +68,7 @@ class Store:
             token = reader.release_token(connection)
             if token != self._release_token:
                 self._releases = reader.list_releases(connection, include_retracted=True)
+                self._links = chains.Links.load(connection)
                 self._release_token = token
         return self._releases
 
@@ -67,15 +77,16 @@ class Store:
 
     def current_releases(self) -> list[ReleaseInfo]:
         """Releases that count by default: not retracted, the latest issue of each label."""
-        latest: dict[str, ReleaseInfo] = {}
-        for info in self.releases():
-            latest[info.label] = info
-        return sorted(latest.values(), key=lambda info: (info.effective_date, info.label))
+        return current_in(self._all_releases())
+
+    def all_releases(self) -> list[ReleaseInfo]:
+        """Every stored release, retracted ones included (one cheap freshness check)."""
+        return self._all_releases()
 
     def resolve(self, label: str | None) -> ReleaseInfo:
         """A label (`2020-APR`, `2020`, `2020-APR#2`) to a release; None means the latest."""
         infos = self._all_releases()
-        return reader.latest_in(infos) if label is None else reader.resolve_in(infos, label)
+        return latest_in(infos) if label is None else resolve_in(infos, label)
 
     def record(self, release: ReleaseInfo, code: str) -> Record | None:
         with self._read() as connection:
@@ -107,18 +118,29 @@ class Store:
         self, code: str, releases: list[ReleaseInfo]
     ) -> list[tuple[ReleaseInfo, str, Record]]:
         """The code's (release, record hash, record) in each of `releases` that carries it."""
+        return self.code_timelines([code], releases).get(code, [])
+
+    def code_timelines(
+        self, codes: Sequence[str], releases: list[ReleaseInfo]
+    ) -> dict[str, list[tuple[ReleaseInfo, str, Record]]]:
+        """`code_timeline` for several codes in one round trip."""
+        if self._links is None:
+            self._all_releases()
         by_id = {info.id: info for info in releases}
         with self._read() as connection:
-            rows = reader.code_entries(connection, code, by_id)
+            found = reader.code_entries(connection, codes, by_id, self._links)
         cache = self._records
-        decoded = []
-        for release_id, record_hash, body in rows:
-            record = cache.get(record_hash)
-            if record is None:
-                record = cache[record_hash] = Record.from_dict(json.loads(body))
-            decoded.append((by_id[release_id], record_hash, record))
         order = {info.id: index for index, info in enumerate(releases)}
-        return sorted(decoded, key=lambda item: order[item[0].id])
+        timelines: dict[str, list[tuple[ReleaseInfo, str, Record]]] = {}
+        for code, rows in found.items():
+            decoded = []
+            for release_id, record_hash, body in rows:
+                record = cache.get(record_hash)
+                if record is None:
+                    record = cache[record_hash] = Record.from_dict(json.loads(body))
+                decoded.append((by_id[release_id], record_hash, record))
+            timelines[code] = sorted(decoded, key=lambda item: order[item[0].id])
+        return timelines
 
     def all_entries(
         self, releases: list[ReleaseInfo]
