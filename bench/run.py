@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = args.runs or (1 if args.quick else 5)
     lookups = args.lookups or (50 if args.quick else 2000)
-    claim_rows = args.claims or (2000 if args.quick else 200_000)
+    claim_rows = args.claims or (2000 if args.quick else 1_000_000)
     with_peer = not args.no_peer and have_peer()
 
     if args.quick:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
@@ -94,8 +93,13 @@ class WriteResult:
 
 
 def _insert_ignoring_duplicates(connection: Connection, table: object) -> Insert:
+    # Imported per dialect: loading the PostgreSQL dialect package costs a SQLite user 50 ms.
     if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
 
 
