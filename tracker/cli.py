@@ -242,19 +242,20 @@ def codes(
                 ]
             )
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("code", "status", "description", "release"):
-        table.add_column(column)
-    for state in states:
-        table.add_row(
-            state.code,
-            state.status.value,
-            state.meaning.long_description if state.meaning else "",
-            state.meaning_release.display if state.meaning_release else "",
-        )
-    console.print(table)
+    _print_columns(
+        ("code", "status", "description", "release"),
+        [
+            [
+                state.code,
+                state.status.value,
+                state.meaning.long_description if state.meaning else "",
+                state.meaning_release.display if state.meaning_release else "",
+            ]
+            for state in states
+        ],
+    )
     which = "in any status" if status == "all" else status
-    console.print(f"{len(states)} codes {which} on {as_of}")
+    click.echo(f"{len(states)} codes {which} on {as_of}")
 
 
 @cli.command()
@@ -370,6 +371,24 @@ def diff_command(
     _print_diff(result)
 
 
+def _print_columns(headers: tuple[str, ...], rows: list[list[str]]) -> None:
+    """A plain aligned table for long listings of file content.
+
+    Rich tables take seconds for thousands of rows and read `[...]` in a description as
+    markup; these rows are code-set content, so they are printed as text, escaped.
+    """
+    cells = [[printable(cell) for cell in row] for row in rows]
+    widths = [
+        max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+    click.echo("\n".join(lines))
+
+
 def _short(value: object, width: int = 60) -> str:
     if value is None or value == "" or value == ():
         return "—"
@@ -401,30 +420,33 @@ def _print_diff(result: ReleaseDiff) -> None:
         counts.add_row(*row)
     console.print(counts)
     if result.changes:
-        changes = Table(show_edge=False, pad_edge=False)
-        for column in ("code", "kind", "field", "old", "new", "flags"):
-            changes.add_column(column)
+        rows: list[list[str]] = []
         for change in result.changes:
             flags = ",".join(sorted(flag.value for flag in change.flags))
             if not change.fields:
                 record = change.new or change.old
                 description = record.long_description if record else ""
-                changes.add_row(change.code, change.kind.value, "", "", _short(description), flags)
+                rows.append([change.code, change.kind.value, "", "", _short(description), flags])
                 continue
             for index, field_change in enumerate(change.fields):
-                changes.add_row(
-                    change.code if index == 0 else "",
-                    change.kind.value if index == 0 else "",
-                    field_change.field,
-                    _short(field_change.old),
-                    _short(field_change.new),
-                    ",".join(sorted(flag.value for flag in field_change.flags)),
+                rows.append(
+                    [
+                        change.code if index == 0 else "",
+                        change.kind.value if index == 0 else "",
+                        field_change.field,
+                        _short(field_change.old),
+                        _short(field_change.new),
+                        ",".join(sorted(flag.value for flag in field_change.flags)),
+                    ]
                 )
-        console.print(changes)
+        _print_columns(("code", "kind", "field", "old", "new", "flags"), rows)
     if result.findings:
-        console.print(f"\nreconciliation: {len(result.findings)} findings")
-        for finding in result.findings:
-            console.print(f"  {finding.code}  {finding.message}", markup=False)
+        click.echo(f"\nreconciliation: {len(result.findings)} findings")
+        click.echo(
+            "\n".join(
+                printable(f"  {finding.code}  {finding.message}") for finding in result.findings
+            )
+        )
 
 
 @cli.command()
@@ -496,26 +518,26 @@ def history(ctx: click.Context, code: str, fmt: str) -> None:
         ]
         click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("release", "effective", "event", "field", "old", "new", "flags"):
-        table.add_column(column)
+    rows: list[list[str]] = []
     for event in events:
         head = [event.release.display, event.release.effective_date.isoformat(), event.kind.value]
         flags = ",".join(sorted(f.value for f in event.change.flags)) if event.change else ""
         fields = event.change.fields if event.change else ()
         if not fields:
             description = event.record.long_description if event.record else ""
-            table.add_row(*head, "", "", _short(description), flags)
+            rows.append([*head, "", "", _short(description), flags])
             continue
         for index, field_change in enumerate(fields):
-            table.add_row(
-                *(head if index == 0 else ["", "", ""]),
-                field_change.field,
-                _short(field_change.old),
-                _short(field_change.new),
-                flags if index == 0 else "",
+            rows.append(
+                [
+                    *(head if index == 0 else ["", "", ""]),
+                    field_change.field,
+                    _short(field_change.old),
+                    _short(field_change.new),
+                    flags if index == 0 else "",
+                ]
             )
-    console.print(table)
+    _print_columns(("release", "effective", "event", "field", "old", "new", "flags"), rows)
 
 
 def _json_value(value: object) -> object:
