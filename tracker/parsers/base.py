@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tracker.record import Record
+from tracker.errors import ParseError
+from tracker.record import CODE_PATTERN, MODIFIER_PATTERN, Record, RecordKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +118,17 @@ def fast_tuple(values: Sequence[str]) -> tuple[str, ...]:
 def one_line(exc: BaseException) -> str:
     """Library messages may span lines; ours must stay on one (see `tracker.errors`)."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# Record ids (RIC) of the CMS layout, shared by every format that keeps physical lines.
+FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
+CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
+
+
+def first_line_kind(location: str, record_id: str, code: str, line: int) -> RecordKind:
+    """The kind a first line (RIC 3 or 7) announces, once its code has the right shape."""
+    kind = FIRST_LINE_IDS[record_id]
+    pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
+    if not pattern.match(code):
+        raise ParseError(location, f"{kind.value} code {code!r} is malformed", line)
+    return kind

@@ -15,10 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tracker.errors import ParseError
-from tracker.parsers.base import SourceFile, fast_text, fast_tuple
+from tracker.parsers.base import (
+    CONTINUATION_IDS,
+    FIRST_LINE_IDS,
+    SourceFile,
+    fast_text,
+    fast_tuple,
+    first_line_kind,
+)
 from tracker.record import (
-    CODE_PATTERN,
-    MODIFIER_PATTERN,
     Record,
     RecordKind,
     parse_asc_fields,
@@ -29,8 +34,6 @@ from tracker.record import (
 RECORD_LENGTH = 320
 # A first line must reach at least the code added date (position 276) to carry its details.
 MIN_FIRST_LINE = 276
-FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
-CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
 
 
 def decode(data: bytes) -> str:
@@ -180,12 +183,7 @@ class FixedWidthParser:
             if record_id in FIRST_LINE_IDS:
                 if pending is not None:
                     yield self._finish(source, pending)
-                kind = FIRST_LINE_IDS[record_id]
-                pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
-                if not pattern.match(code):
-                    raise ParseError(
-                        source.name, f"{kind.value} code {code!r} is malformed", number
-                    )
+                kind = first_line_kind(source.name, record_id, code, number)
                 if len(line.rstrip()) < MIN_FIRST_LINE:
                     raise ParseError(
                         source.name,

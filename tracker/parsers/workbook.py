@@ -34,16 +34,17 @@ import python_calamine
 
 from tracker.errors import ParseError
 from tracker.parsers.base import (
+    CONTINUATION_IDS,
+    FIRST_LINE_IDS,
     SourceFile,
     fast_text,
     fast_tuple,
+    first_line_kind,
     is_xlsx,
     one_line,
     zip_member_problem,
 )
 from tracker.record import (
-    CODE_PATTERN,
-    MODIFIER_PATTERN,
     Record,
     RecordKind,
     parse_asc_fields,
@@ -58,9 +59,6 @@ HEADER_SCAN_ROWS = 100
 MIN_HEADER_COLUMNS = 4
 
 _ONLY_STR = {str}
-
-FIRST_LINE_IDS = {"3": RecordKind.PROCEDURE, "7": RecordKind.MODIFIER}
-CONTINUATION_IDS = {"4": RecordKind.PROCEDURE, "8": RecordKind.MODIFIER}
 
 
 def _numbered(name: str, count: int) -> tuple[str, ...]:
@@ -417,12 +415,7 @@ class WorkbookParser:
             if record_id in FIRST_LINE_IDS:
                 if pending is not None:
                     yield self._finish(source, pending)
-                kind = FIRST_LINE_IDS[record_id]
-                pattern = CODE_PATTERN if kind is RecordKind.PROCEDURE else MODIFIER_PATTERN
-                if not pattern.match(code):
-                    raise ParseError(
-                        source.name, f"{kind.value} code {code!r} is malformed", number
-                    )
+                kind = first_line_kind(source.name, record_id, code, number)
                 if code in first_row_of:
                     raise ParseError(
                         source.name,
