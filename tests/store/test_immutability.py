@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +32,48 @@ STATEMENTS = {
         "DELETE FROM snapshot_removals",
     ),
     "retractions": ("UPDATE retractions SET reason = 'x'", "DELETE FROM retractions"),
+    "release_anomalies": (
+        "UPDATE release_anomalies SET detail = 'x'",
+        "DELETE FROM release_anomalies",
+    ),
+    "release_attachments": (
+        "UPDATE release_attachments SET note = 'x'",
+        "DELETE FROM release_attachments",
+    ),
+    "release_events": ("UPDATE release_events SET reason = 'x'", "DELETE FROM release_events"),
 }
+
+
+def _append_provenance_rows(url: str) -> None:
+    """One row in each provenance table (appending is allowed), so the triggers have a row."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        release_id, sha = connection.execute(
+            text("SELECT id, source_sha256 FROM releases ORDER BY id LIMIT 1")
+        ).one()
+        now = datetime.now(UTC)
+        connection.execute(
+            text(
+                "INSERT INTO release_anomalies (release_id, position, file, line, kind, detail)"
+                " VALUES (:r, 0, 'f.txt', 1, 'stray-byte', 'removed a backtick')"
+            ),
+            {"r": release_id},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO release_attachments (release_id, position, role, name,"
+                " source_sha256, attached_at) VALUES (:r, 0, 'transaction_report', 'f', :s, :t)"
+            ),
+            {"r": release_id, "s": sha, "t": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO release_events (release_id, action, reason, at)"
+                " VALUES (:r, 'retract', 'test', :t)"
+            ),
+            {"r": release_id, "t": now},
+        )
+    engine.dispose()
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -51,6 +94,7 @@ def stored(db_url: str) -> str:
     api.ingest(store, SAMPLES / "HCPC2026_APR_SAMPLE.txt")
     api.retract(store, "2026-APR", "test retraction")
     store.close()
+    _append_provenance_rows(db_url)
     return db_url
 
 

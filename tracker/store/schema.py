@@ -51,6 +51,10 @@ releases = Table(
     # A release stores only what differs from its parent; depth 0 is a full checkpoint.
     Column("parent_id", Integer, ForeignKey("releases.id")),
     Column("chain_depth", Integer, nullable=False, server_default="0"),
+    # CMS's own version marker of the file (`v4`, a date stamp), and for a correction the
+    # release it corrects (migration 0003).
+    Column("version_marker", Text),
+    Column("base_release_id", Integer, ForeignKey("releases.id")),
 )
 
 release_members = Table(
@@ -99,6 +103,44 @@ retractions = Table(
     Column("retracted_at", DateTime(timezone=True), nullable=False),
 )
 
+# Repairs made while parsing CMS's file (a stray byte, a TAB inside a description), per release.
+release_anomalies = Table(
+    "release_anomalies",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("line", Integer),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+# Companion files kept with a release: CMS's transaction report, corrections files.
+release_attachments = Table(
+    "release_attachments",
+    metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("source_sha256", String(64), ForeignKey("sources.sha256"), nullable=False),
+    Column("member", Text),
+    Column("note", Text),
+    Column("attached_at", DateTime(timezone=True), nullable=False),
+)
+
+# Retractions and reinstatements, append-only; a release's state is its latest event. Rows of
+# the older `retractions` table count as retract events.
+release_events = Table(
+    "release_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("release_id", Integer, ForeignKey("releases.id"), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 SNAPSHOT_TABLES: tuple[str, ...] = (
     "sources",
     "releases",
@@ -107,4 +149,7 @@ SNAPSHOT_TABLES: tuple[str, ...] = (
     "snapshot_entries",
     "snapshot_removals",
     "retractions",
+    "release_anomalies",
+    "release_attachments",
+    "release_events",
 )
