@@ -156,6 +156,20 @@ def _reference_status(
         status = "terminated"
     else:
         status = "active"
+    # Purged: absent from the release after its last one, with no termination before then.
+    positions = [position for position, _ in timeline]
+    # No code vanishes and comes back within these releases (that case has tests of its own).
+    assert positions == list(range(positions[0], positions[-1] + 1)), positions
+    if positions[-1] + 1 < len(effective):
+        dropped = effective[positions[-1] + 1]
+        ended = decider.termination_date
+        if on >= dropped and not (ended is not None and ended < dropped):
+            status = "removed"
+    # Re-activated (action R after a termination): the days between stay terminated.
+    for (_, before), (_, after) in zip(timeline, timeline[1:], strict=False):
+        ended, back = before.termination_date, after.action_effective_date
+        if after.action_code == "R" and ended and back and ended < on < back:
+            status = "terminated"
     return status, meaning.long_description
 
 
