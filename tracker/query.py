@@ -91,6 +91,9 @@ def status_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[Status, 
 
 
 Timeline = Sequence[tuple[ReleaseInfo, Record]]
+# Interval ends after which the code is no longer valid (a reused code stays valid): their
+# records' cross-references are the replacements.
+_ENDED = frozenset({Closure.TERMINATED, Closure.REMOVED})
 
 
 def resolve_state(
@@ -118,7 +121,7 @@ def resolve_state(
     status, at = status_at(intervals, on)
     interval = intervals[at]
     replacements: tuple[Replacement, ...] = ()
-    if interval.end is not None:
+    if interval.closure in _ENDED:
         lookup = describe or {}
         replacements = tuple(
             Replacement(xref, lookup[xref].long_description if xref in lookup else None)
@@ -194,6 +197,58 @@ def code_state(store: Store, code: str, on: date, known_at: str | None = None) -
         for xref, xref_rows in store.code_timelines(sorted(set(xrefs)), releases).items():
             describe[xref] = xref_rows[-1][2]
     return resolve_state(normalized, on, releases[-1], timeline, describe, releases=releases)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeView:
+    """A code's last record as known at a release, and its validity up to then.
+
+    `release` carries `record`; when it is not `asked` (the release asked about, the latest by
+    default), the code is no longer in that release: it was last seen in `release`.
+    """
+
+    code: str
+    asked: ReleaseInfo
+    release: ReleaseInfo
+    record: Record
+    intervals: tuple[ValidityInterval, ...]
+    replacements: tuple[Replacement, ...]
+
+    @property
+    def current(self) -> bool:
+        return self.release.id == self.asked.id
+
+
+def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
+    """`code`'s record in `release` (default: the latest), or its last one before it."""
+    releases = knowledge_releases(store, release)
+    asked = releases[-1]
+    normalized = code.strip().upper()
+    timeline = [(info, record) for info, _, record in store.code_timeline(normalized, releases)]
+    if not timeline:
+        raise ReleaseError(f"code {normalized} is not in release {asked.display}")
+    info, record = timeline[-1]
+    xrefs = sorted({xref for xref in record.xrefs if xref})
+    describe = {
+        xref: rows[-1][2] for xref, rows in store.code_timelines(xrefs, releases).items() if rows
+    }
+    replacements = tuple(
+        Replacement(xref, describe[xref].long_description if xref in describe else None)
+        for xref in record.xrefs
+        if xref
+    )
+    return CodeView(
+        normalized, asked, info, record, build_intervals(timeline, releases), replacements
+    )
+
+
+def code_validity(
+    store: Store, code: str, known_at: str | None = None
+) -> tuple[ValidityInterval, ...]:
+    """`code`'s validity intervals as known at `known_at` (default: the latest release)."""
+    releases = knowledge_releases(store, known_at)
+    rows = store.code_timeline(code.strip().upper(), releases)
+    return build_intervals([(info, record) for info, _, record in rows], releases)
 
 
 class CodeIndex:
@@ -312,7 +367,7 @@ class CodeIndex:
             interval = intervals[at]
             record = interval.record
             replacements: tuple[Replacement, ...] = ()
-            if interval.end is not None:  # as in resolve_state
+            if interval.closure in _ENDED:  # as in resolve_state
                 replacements = replacements_of.get(id(record), ())
                 if not replacements and record.xrefs:
                     replacements = replacements_of[id(record)] = tuple(

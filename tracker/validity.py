@@ -51,6 +51,15 @@ class Closure(StrEnum):
     REUSED = "reused"  # the code was given a new meaning (added date rewritten)
 
 
+class Opening(StrEnum):
+    """Why an interval starts."""
+
+    ADDED = "added"  # the code's added date
+    REACTIVATED = "re-activated"  # an action effective date after a termination
+    RETURNED = "returned"  # back after a purge
+    REUSED = "reused"  # a new meaning (added date rewritten)
+
+
 @dataclass(frozen=True, slots=True)
 class ValidityInterval:
     """Days `start`..`end` (inclusive; `end` None: still valid) on which the code is valid.
@@ -68,6 +77,7 @@ class ValidityInterval:
     closed_by: ReleaseInfo | None
     closure: Closure | None
     last_seen: ReleaseInfo
+    opening: Opening = Opening.ADDED
 
     def contains(self, on: date) -> bool:
         return self.start <= on and (self.end is None or on <= self.end)
@@ -76,6 +86,20 @@ class ValidityInterval:
     def termination_date(self) -> date | None:
         """The last valid day when a termination date ends the interval."""
         return self.end if self.closure is Closure.TERMINATED else None
+
+    def text(self) -> str:
+        """`2016-07-01 to open  re-activated (2017-JAN)`: the dates, then where each came from."""
+        start = "(no added date)" if self.start == date.min else self.start.isoformat()
+        end = self.end.isoformat() if self.end is not None else "open"
+        text = f"{start} to {end}  {self.opening.value} ({self.opened_by.display})"
+        closed_by = self.closed_by.display if self.closed_by is not None else "?"
+        if self.closure is Closure.TERMINATED:
+            text += f"; terminated ({closed_by})"
+        elif self.closure is Closure.REMOVED:
+            text += f"; removed: last seen in {self.last_seen.display}, absent from {closed_by}"
+        elif self.closure is Closure.REUSED:
+            text += f"; reused: new meaning from {closed_by}"
+        return text
 
 
 def _added(record: Record) -> date:
@@ -128,18 +152,22 @@ def build_intervals(
             intervals[-1] = current
         previous_position = position
         before = current.record
-        reactivated = _reactivation_start(before, record, current)
+        reactivated = _reactivation_start(before, record)
+        how = Opening.REACTIVATED
         if gap and reactivated is None:
+            how = Opening.RETURNED
             reactivated = _return_start(record, current, info)
             ended = record.termination_date
             if ended is not None and ended < reactivated:
                 # Back, but terminated before the gap: the termination ends the old interval.
                 if current.end is None or ended < current.end:
-                    current = replace(current, end=ended, closed_by=info, closure=Closure.TERMINATED)
+                    current = replace(
+                        current, end=ended, closed_by=info, closure=Closure.TERMINATED
+                    )
                 intervals[-1] = replace(current, record=record, last_seen=info)
                 continue
         if reactivated is not None:
-            opened = ValidityInterval(reactivated, None, record, info, None, None, info)
+            opened = ValidityInterval(reactivated, None, record, info, None, None, info, how)
             intervals.append(_dated(opened, record, info))
             continue
         if (
@@ -151,15 +179,20 @@ def build_intervals(
             new_start = record.added_date
             if current.end is None or current.end >= new_start:
                 intervals[-1] = replace(
-                    current, end=new_start - timedelta(days=1), closed_by=info, closure=Closure.REUSED
+                    current,
+                    end=new_start - timedelta(days=1),
+                    closed_by=info,
+                    closure=Closure.REUSED,
                 )
-            opened = ValidityInterval(new_start, None, record, info, None, None, info)
+            opened = ValidityInterval(
+                new_start, None, record, info, None, None, info, Opening.REUSED
+            )
             intervals.append(_dated(opened, record, info))
             continue
         updated = _dated(current, record, info)
-        if len(intervals) == 1 and record.added_date is not None:
+        if len(intervals) == 1 and record.added_date not in (None, updated.start):
             # The first interval's start follows the latest added date (corrected retroactively).
-            updated = replace(updated, start=record.added_date, opened_by=info)
+            updated = replace(updated, start=_added(record), opened_by=info)
         intervals[-1] = updated
     last_position = len(releases) - 1
     if previous_position < last_position:
@@ -179,7 +212,7 @@ def _removed(interval: ValidityInterval, dropped_by: ReleaseInfo) -> ValidityInt
     return replace(interval, end=last_day, closed_by=dropped_by, closure=Closure.REMOVED)
 
 
-def _reactivation_start(before: Record, record: Record, current: ValidityInterval) -> date | None:
+def _reactivation_start(before: Record, record: Record) -> date | None:
     """The start of a new interval when `record` re-activates a terminated code, else None."""
     ended = before.termination_date
     effective = record.action_effective_date
