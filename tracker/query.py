@@ -30,7 +30,7 @@ from tracker.errors import ReleaseError
 from tracker.record import Record
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
-from tracker.validity import Closure, ValidityInterval, build_intervals, interval_at
+from tracker.validity import Closure, Opening, ValidityInterval, build_intervals, interval_at
 
 
 class Status(StrEnum):
@@ -116,10 +116,9 @@ def resolve_state(
         dates = [info.effective_date for info, _ in timeline]
     if intervals is None:
         intervals = build_intervals(timeline, releases or [info for info, _ in timeline])
-    index = _meaning_index(timeline, dates, on)
-    meaning_release, meaning = timeline[index]
     status, at = status_at(intervals, on)
     interval = intervals[at]
+    meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
     replacements: tuple[Replacement, ...] = ()
     if interval.closure in _ENDED:
         lookup = describe or {}
@@ -141,6 +140,29 @@ def resolve_state(
         intervals=intervals,
         interval=interval,
     )
+
+
+def _meaning_in(
+    timeline: Timeline,
+    dates: Sequence[date],
+    on: date,
+    status: Status,
+    interval: ValidityInterval,
+) -> int:
+    """`_meaning_index`, except inside the interval of a reused code's new meaning: that
+    meaning is in force from its added date even when the release that published it came
+    later (G9890: new meaning from 2018-04-01, first carried by the 2020-JAN file)."""
+    index = _meaning_index(timeline, dates, on)
+    opened_by = interval.opened_by
+    if (
+        status is Status.ACTIVE
+        and interval.opening is Opening.REUSED
+        and dates[index] < opened_by.effective_date
+    ):
+        for position in range(index, len(timeline)):
+            if timeline[position][0].label == opened_by.label:
+                return position
+    return index
 
 
 def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
@@ -221,6 +243,8 @@ class CodeView:
 
 def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
     """`code`'s record in `release` (default: the latest), or its last one before it."""
+    if release is not None:
+        store.resolve(release)  # a retracted label is refused here, as everywhere but --known-at
     releases = knowledge_releases(store, release)
     asked = releases[-1]
     normalized = code.strip().upper()
@@ -362,9 +386,9 @@ class CodeIndex:
         replacements_of: dict[int, tuple[Replacement, ...]] = {}
         states = []
         for on in starts:
-            meaning_release, meaning = timeline[_meaning_index(timeline, dates, on)]
             status, at = status_at(intervals, on)
             interval = intervals[at]
+            meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
             record = interval.record
             replacements: tuple[Replacement, ...] = ()
             if interval.closure in _ENDED:  # as in resolve_state

@@ -145,6 +145,16 @@ def _reference_status(
         ):
             meaning_at = index
     meaning = timeline[meaning_at][1]
+    # A reused code (added date rewritten later) means the new thing from its new added date.
+    for _, record in timeline[meaning_at + 1 :]:
+        if (
+            record.added_date
+            and meaning.added_date
+            and record.added_date > meaning.added_date
+            and on >= record.added_date
+        ):
+            meaning = record
+            break
     decider = (
         meaning
         if meaning.added_date and known.added_date and known.added_date > meaning.added_date
