@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 import subprocess
 import sys
@@ -176,7 +177,7 @@ def _reference_status(
         if on >= dropped and not (ended is not None and ended < dropped):
             status = "removed"
     # Re-activated (action R after a termination): the days between stay terminated.
-    for (_, before), (_, after) in zip(timeline, timeline[1:], strict=False):
+    for (_, before), (_, after) in itertools.pairwise(timeline):
         ended, back = before.termination_date, after.action_effective_date
         if after.action_code == "R" and ended and back and ended < on < back:
             status = "terminated"
