@@ -31,9 +31,8 @@ Dates are inclusive: `end` is the last valid day (the termination date itself is
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -106,21 +105,70 @@ def _added(record: Record) -> date:
     return record.added_date if record.added_date is not None else date.min
 
 
-def _dated(interval: ValidityInterval, record: Record, info: ReleaseInfo) -> ValidityInterval:
-    """The interval with `record` (carried by `info`) as its latest known record."""
-    termination = record.termination_date
-    if termination is not None:
-        return replace(
-            interval,
-            end=termination,
-            record=record,
-            closed_by=info
-            if interval.closure is not Closure.TERMINATED or interval.end != termination
-            else interval.closed_by,
-            closure=Closure.TERMINATED,
-            last_seen=info,
+class _Work:
+    """A mutable interval while the timeline is read (frozen into ValidityInterval at the end:
+    bulk validation builds these for every code, so no dataclass copies per record)."""
+
+    __slots__ = (
+        "closed_by",
+        "closure",
+        "end",
+        "last_seen",
+        "opened_by",
+        "opening",
+        "record",
+        "start",
+    )
+
+    def __init__(self, start: date, record: Record, info: ReleaseInfo, opening: Opening) -> None:
+        self.start = start
+        self.end: date | None = None
+        self.record = record
+        self.opened_by = info
+        self.closed_by: ReleaseInfo | None = None
+        self.closure: Closure | None = None
+        self.last_seen = info
+        self.opening = opening
+        self.dated(record, info)
+
+    def dated(self, record: Record, info: ReleaseInfo) -> None:
+        """`record` (carried by `info`) becomes the latest known record of the interval."""
+        termination = record.termination_date
+        if termination is not None:
+            if self.closure is not Closure.TERMINATED or self.end != termination:
+                self.closed_by = info
+            self.end = termination
+            self.closure = Closure.TERMINATED
+        else:
+            self.end = None
+            self.closed_by = None
+            self.closure = None
+        self.record = record
+        self.last_seen = info
+
+    def close(self, end: date, by: ReleaseInfo, closure: Closure) -> None:
+        self.end = end
+        self.closed_by = by
+        self.closure = closure
+
+    def removed(self, dropped_by: ReleaseInfo) -> None:
+        """Closed by a purge: the day before the dropping release, unless a termination date
+        ended it earlier."""
+        last_day = dropped_by.effective_date - timedelta(days=1)
+        if self.end is None or self.end > last_day:
+            self.close(last_day, dropped_by, Closure.REMOVED)
+
+    def frozen(self) -> ValidityInterval:
+        return ValidityInterval(
+            self.start,
+            self.end,
+            self.record,
+            self.opened_by,
+            self.closed_by,
+            self.closure,
+            self.last_seen,
+            self.opening,
         )
-    return replace(interval, end=None, record=record, closed_by=None, closure=None, last_seen=info)
 
 
 def build_intervals(
@@ -135,81 +183,59 @@ def build_intervals(
         return ()
     if positions is None:
         positions = {info.label: index for index, info in enumerate(releases)}
-    intervals: list[ValidityInterval] = []
-    previous_position = -1
-    for info, record in timeline:
+    first_info, first_record = timeline[0]
+    current = _Work(_added(first_record), first_record, first_info, Opening.ADDED)
+    intervals = [current]
+    previous_position = positions[first_info.label]
+    for info, record in timeline[1:]:
         position = positions[info.label]
-        if not intervals:
-            start = _added(record)
-            opened = ValidityInterval(start, None, record, info, None, None, info)
-            intervals.append(_dated(opened, record, info))
+        gap = position > previous_position + 1
+        before = current.record
+        if record is before and not gap:
+            current.last_seen = info  # the same version again: nothing else to learn
             previous_position = position
             continue
-        current = intervals[-1]
-        gap = position > previous_position + 1
         if gap:
-            current = _removed(current, releases[previous_position + 1])
-            intervals[-1] = current
+            current.removed(releases[previous_position + 1])
         previous_position = position
-        before = current.record
-        reactivated = _reactivation_start(before, record)
-        how = Opening.REACTIVATED
-        if gap and reactivated is None:
-            how = Opening.RETURNED
-            reactivated = _return_start(record, current, info)
+        start = _reactivation_start(before, record)
+        opening = Opening.REACTIVATED
+        if gap and start is None:
+            opening = Opening.RETURNED
+            start = _return_start(record, current.end, info)
             ended = record.termination_date
-            if ended is not None and ended < reactivated:
+            if ended is not None and ended < start:
                 # Back, but terminated before the gap: the termination ends the old interval.
                 if current.end is None or ended < current.end:
-                    current = replace(
-                        current, end=ended, closed_by=info, closure=Closure.TERMINATED
-                    )
-                intervals[-1] = replace(current, record=record, last_seen=info)
+                    current.close(ended, info, Closure.TERMINATED)
+                current.record = record
+                current.last_seen = info
                 continue
-        if reactivated is not None:
-            opened = ValidityInterval(reactivated, None, record, info, None, None, info, how)
-            intervals.append(_dated(opened, record, info))
-            continue
-        if (
+        if start is None and (
             record.added_date is not None
             and before.added_date is not None
             and record.added_date > before.added_date
         ):
             # Reused: the old meaning ends the day before the new one starts.
-            new_start = record.added_date
-            if current.end is None or current.end >= new_start:
-                intervals[-1] = replace(
-                    current,
-                    end=new_start - timedelta(days=1),
-                    closed_by=info,
-                    closure=Closure.REUSED,
-                )
-            opened = ValidityInterval(
-                new_start, None, record, info, None, None, info, Opening.REUSED
-            )
-            intervals.append(_dated(opened, record, info))
+            start = record.added_date
+            opening = Opening.REUSED
+            if current.end is None or current.end >= start:
+                current.close(start - timedelta(days=1), info, Closure.REUSED)
+        if start is not None:
+            current = _Work(start, record, info, opening)
+            intervals.append(current)
             continue
-        updated = _dated(current, record, info)
-        if len(intervals) == 1 and record.added_date not in (None, updated.start):
+        current.dated(record, info)
+        if len(intervals) == 1 and record.added_date not in (None, current.start):
             # The first interval's start follows the latest added date (corrected retroactively).
-            updated = replace(updated, start=_added(record), opened_by=info)
-        intervals[-1] = updated
-    last_position = len(releases) - 1
-    if previous_position < last_position:
-        intervals[-1] = _removed(intervals[-1], releases[previous_position + 1])
+            current.start = _added(record)
+            current.opened_by = info
+    if previous_position < len(releases) - 1:
+        current.removed(releases[previous_position + 1])
     # An interval a later record ended before it began (a termination date before its start)
     # held no valid day: dropped, unless it is the only one (then it still carries the dates).
-    kept = [item for item in intervals if item.end is None or item.end >= item.start]
-    return tuple(sorted(kept, key=lambda item: item.start)) if kept else (intervals[-1],)
-
-
-def _removed(interval: ValidityInterval, dropped_by: ReleaseInfo) -> ValidityInterval:
-    """The interval closed by a purge: the day before the dropping release, unless a
-    termination date ended it earlier."""
-    last_day = dropped_by.effective_date - timedelta(days=1)
-    if interval.end is not None and interval.end <= last_day:
-        return interval
-    return replace(interval, end=last_day, closed_by=dropped_by, closure=Closure.REMOVED)
+    kept = [item.frozen() for item in intervals if item.end is None or item.end >= item.start]
+    return tuple(sorted(kept, key=lambda item: item.start)) if kept else (intervals[-1].frozen(),)
 
 
 def _reactivation_start(before: Record, record: Record) -> date | None:
@@ -222,9 +248,10 @@ def _reactivation_start(before: Record, record: Record) -> date | None:
     return effective if lifted else None
 
 
-def _return_start(record: Record, current: ValidityInterval, info: ReleaseInfo) -> date:
-    """Where a code that comes back after a purge is valid again."""
-    gap_end = current.end if current.end is not None else info.effective_date - timedelta(days=1)
+def _return_start(record: Record, gap_from: date | None, info: ReleaseInfo) -> date:
+    """Where a code that comes back after a purge (its last interval ended on `gap_from`) is
+    valid again."""
+    gap_end = gap_from if gap_from is not None else info.effective_date - timedelta(days=1)
     effective = record.action_effective_date
     if record.action_code == "R" and effective is not None and effective > gap_end:
         return effective
@@ -236,8 +263,10 @@ def _return_start(record: Record, current: ValidityInterval, info: ReleaseInfo) 
 def interval_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[int, bool]:
     """(index, valid): the interval containing `on` (valid True); else the last one that ended
     before it (valid False); else 0 with valid False (before the first interval)."""
-    starts = [interval.start for interval in intervals]
-    index = bisect.bisect_right(starts, on) - 1
-    if index < 0:
-        return 0, False
-    return index, intervals[index].contains(on)
+    index = len(intervals) - 1  # a handful at most: a scan beats building a list to bisect
+    while index >= 0:
+        interval = intervals[index]
+        if interval.start <= on:
+            return index, interval.end is None or on <= interval.end
+        index -= 1
+    return 0, False
