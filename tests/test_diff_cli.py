@@ -119,7 +119,8 @@ def test_different_code_sets_are_refused() -> None:
 def test_history_json(db: str) -> None:
     code, out, _ = run(db, "history", "J0598", "--format", "json")
     assert code == 0
-    events = [(e["release"], e["event"]) for e in json.loads(out)]
+    payload = json.loads(out)
+    events = [(e["release"], e["event"]) for e in payload["events"]]
     assert events == [
         ("2026-JAN", "first seen"),
         ("2026-APR", "changed"),

@@ -36,13 +36,18 @@ from tracker.release import (
 )
 from tracker.store import Store, prepare
 from tracker.validate import ValidationSummary, parse_service_date, validate_claims
+from tracker.validity import ValidityInterval
 
 __all__ = [
     "CodeState",
+    "HistoryEvent",
     "IngestResult",
+    "Status",
     "ValidationSummary",
+    "ValidityInterval",
     "VerifyReport",
     "code_state",
+    "code_view",
     "codes_as_of",
     "current_releases",
     "diff",
@@ -59,6 +64,7 @@ __all__ = [
     "show",
     "upgrade_db",
     "validate",
+    "validity",
     "verify",
 ]
 
@@ -201,6 +207,19 @@ def show(store: Store, code: str, *, release: str | None = None) -> tuple[Releas
     return info, record
 
 
+def code_view(store: Store, code: str, *, release: str | None = None) -> query.CodeView:
+    """A code's record in `release` (default: the latest) with its validity intervals; a code
+    no longer in that release gives its last record before it (`view.current` is False)."""
+    return query.code_view(store, code, release)
+
+
+def validity(
+    store: Store, code: str, *, known_at: str | None = None
+) -> tuple[ValidityInterval, ...]:
+    """The days on which `code` is valid, as intervals, as known at `known_at`."""
+    return query.code_validity(store, code, known_at)
+
+
 def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
     return store.retract(release, reason)
 
@@ -311,7 +330,9 @@ def codes_as_of(
 ) -> list[CodeState]:
     """The code set as it stood on a date: every code's state, filtered by status."""
     if status not in ("all", *(s.value for s in Status)):
-        raise ReleaseError(f"status {status!r} is not active, terminated, not yet effective or all")
+        raise ReleaseError(
+            f"status {status!r} is not active, terminated, removed, not yet effective or all"
+        )
     day = _as_date(on)
     index = query.CodeIndex.load(store, known_at)
     states = (index.state(code, day) for code in index.codes(prefix))

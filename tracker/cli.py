@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from rich.table import Table
 from tracker import __version__
 from tracker.diff import Category, ReleaseDiff, filter_diff
 from tracker.errors import TrackerError, printable
+from tracker.validity import Closure
 
 
 class _LazyModule:
@@ -170,8 +172,24 @@ def show(
     if as_of is None:
         if known_at is not None:
             raise TrackerError("--known-at goes with --as-of; use --release to pick a release")
-        info, record = api.show(_store(ctx), code, release=release)
-        click.echo(render_code_page(info, record), nl=False)
+        view = api.code_view(_store(ctx), code, release=release)
+        status = None
+        notes = [f"valid {interval.text()}" for interval in view.intervals]
+        if not view.current:
+            last = view.intervals[-1]
+            ended = (
+                f"terminated {last.end.isoformat()}"
+                if last.closure is Closure.TERMINATED and last.end is not None
+                else "removed"
+            )
+            status = f"{ended}: last seen in {view.release.display}, not in {view.asked.display}"
+            notes[:0] = [
+                f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
+                for item in view.replacements
+            ]
+        click.echo(
+            render_code_page(view.release, view.record, status=status, notes=notes), nl=False
+        )
         return
     if release is not None:
         raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
@@ -180,13 +198,29 @@ def show(
 
 
 def _state_text(state: api.CodeState) -> str:
+    interval = state.interval
+    status = state.status.value
+    if (
+        state.status is api.Status.ACTIVE
+        and interval is not None
+        and interval.end is not None
+        and interval.closure is not Closure.REUSED
+    ):
+        # Valid on the date, with its last valid day already known.
+        status += f", ends after {interval.end.isoformat()}"
     lines = [
-        f"{state.code} on {state.on.isoformat()}: {state.status.value}"
-        f" (as known at {state.known_at.display})"
+        f"{state.code} on {state.on.isoformat()}: {status} (as known at {state.known_at.display})"
     ]
-    termination = state.termination_date
-    if termination is not None:
-        lines.append(f"terminated: last valid day {termination.isoformat()}")
+    if interval is not None and state.status is api.Status.TERMINATED and interval.end:
+        lines.append(f"terminated: last valid day {interval.end.isoformat()}")
+    elif interval is not None and state.status is api.Status.REMOVED and interval.closed_by:
+        lines.append(
+            f"removed: last seen in {interval.last_seen.display},"
+            f" absent from {interval.closed_by.display}"
+            f" (last valid day {interval.end.isoformat() if interval.end else '?'})"
+        )
+    elif interval is not None and state.status is api.Status.NOT_YET_EFFECTIVE:
+        lines.append(f"valid from: {interval.start.isoformat()}")
     for replacement in state.replacements:
         described = f"  {replacement.description}" if replacement.description else ""
         lines.append(f"replaced by: {replacement.code}{described}")
@@ -201,8 +235,11 @@ def _state_text(state: api.CodeState) -> str:
                 f"latest known: {state.known.long_description}"
                 f" (release {state.known_release.display})"
             )
-        added = state.known.added_date.isoformat() if state.known.added_date else "unknown"
-        lines.append(f"dates from release {state.known_release.display}: added {added}")
+        dated = state.status_record or state.known
+        added = dated.added_date.isoformat() if dated.added_date else "unknown"
+        source = interval.last_seen if interval is not None else state.known_release
+        lines.append(f"dates from release {source.display}: added {added}")
+        lines.extend(f"valid {item.text()}" for item in state.intervals)
     else:
         lines.append(f"no release up to {state.known_at.display} carries this code")
     # Descriptions are file content: control characters and bidi overrides are shown escaped.
@@ -214,7 +251,7 @@ def _state_text(state: api.CodeState) -> str:
 @click.option("--prefix", default="", help="Only codes starting with this, e.g. J.")
 @click.option(
     "--status",
-    type=click.Choice(["active", "terminated", "not yet effective", "all"]),
+    type=click.Choice(["active", "terminated", "removed", "not yet effective", "all"]),
     default="active",
     show_default=True,
 )
@@ -495,29 +532,59 @@ def report(
 @click.pass_context
 def history(ctx: click.Context, code: str, fmt: str) -> None:
     """Every release in which CODE first appears, changes, ends, is purged or comes back."""
-    events = api.history(_store(ctx), code)
+    store = _store(ctx)
+    events = api.history(store, code)
+    intervals = api.validity(store, code)
     if fmt == "json":
-        payload = [
-            {
-                "release": event.release.display,
-                "effective_date": event.release.effective_date.isoformat(),
-                "event": event.kind.value,
-                "flags": sorted(flag.value for flag in event.change.flags) if event.change else [],
-                "fields": [
-                    {
-                        "field": field_change.field,
-                        "category": field_change.category.value,
-                        "old": _json_value(field_change.old),
-                        "new": _json_value(field_change.new),
-                    }
-                    for field_change in (event.change.fields if event.change else ())
-                ],
-                "record": event.record.to_dict() if event.record else None,
-            }
-            for event in events
-        ]
+        payload = {
+            "code": code.strip().upper(),
+            "validity": [_interval_json(interval) for interval in intervals],
+            "events": _events_json(events),
+        }
         click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
         return
+    _print_columns(
+        ("release", "effective", "event", "field", "old", "new", "flags"), _event_rows(events)
+    )
+    for interval in intervals:
+        click.echo(printable(f"valid {interval.text()}"))
+
+
+def _interval_json(interval: api.ValidityInterval) -> dict[str, object]:
+    return {
+        "start": None if interval.start == date.min else interval.start.isoformat(),
+        "end": interval.end.isoformat() if interval.end else None,
+        "opening": interval.opening.value,
+        "opened_by": interval.opened_by.display,
+        "closure": interval.closure.value if interval.closure else None,
+        "closed_by": interval.closed_by.display if interval.closed_by else None,
+        "last_seen": interval.last_seen.display,
+    }
+
+
+def _events_json(events: list[api.HistoryEvent]) -> list[dict[str, object]]:
+    return [
+        {
+            "release": event.release.display,
+            "effective_date": event.release.effective_date.isoformat(),
+            "event": event.kind.value,
+            "flags": sorted(flag.value for flag in event.change.flags) if event.change else [],
+            "fields": [
+                {
+                    "field": field_change.field,
+                    "category": field_change.category.value,
+                    "old": _json_value(field_change.old),
+                    "new": _json_value(field_change.new),
+                }
+                for field_change in (event.change.fields if event.change else ())
+            ],
+            "record": event.record.to_dict() if event.record else None,
+        }
+        for event in events
+    ]
+
+
+def _event_rows(events: list[api.HistoryEvent]) -> list[list[str]]:
     rows: list[list[str]] = []
     for event in events:
         head = [event.release.display, event.release.effective_date.isoformat(), event.kind.value]
@@ -537,7 +604,7 @@ def history(ctx: click.Context, code: str, fmt: str) -> None:
                     flags if index == 0 else "",
                 ]
             )
-    _print_columns(("release", "effective", "event", "field", "old", "new", "flags"), rows)
+    return rows
 
 
 def _json_value(value: object) -> object:

@@ -6,7 +6,7 @@ documentation. Empty fields are left out: a page lists what the code has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from tracker.codetables import decode
 from tracker.errors import printable
@@ -73,16 +73,28 @@ _DECODED = frozenset(
 )
 
 
-def render_code_page(release: ReleaseInfo, record: Record) -> str:
-    """The plain-text page `tracker show` prints (template `code.txt.j2`)."""
+def render_code_page(
+    release: ReleaseInfo,
+    record: Record,
+    *,
+    status: str | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The plain-text page `tracker show` prints (template `code.txt.j2`): `status` replaces
+    the one read off the record (a code no longer in the release asked about), `notes` are
+    lines under the heading (validity intervals, replacements)."""
     rows = list(field_rows(record))
-    status = (
-        f"terminated {record.termination_date.isoformat()}" if record.termination_date else "active"
-    )
+    if status is None:
+        status = (
+            f"terminated {record.termination_date.isoformat()}"
+            if record.termination_date
+            else "active"
+        )
     context = {
         "release": release,
         "record": record,
         "status": status,
+        "notes": list(notes),
         "rows": rows,
         "width": max((len(label) for label, _, _ in rows), default=0),
     }

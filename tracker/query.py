@@ -9,11 +9,13 @@ For a code, its *timeline* is its record in each of those releases that carries 
 - the *meaning at D* is the record from the latest release effective on or before D (if D is
   before the code's first release, the earliest record), or a later one whose declared change
   took effect on or before D (see `_meaning_index`);
-- the *status at D* comes from the known record's dates (added date, termination date: the
-  last day the code may be used), because later releases correct dates retroactively. One
-  exception: when the code was reused (its added date rewritten between the meaning at D and
-  the known record), the known record's dates describe the new meaning, so the status comes
-  from the meaning in force at D.
+- the *status at D* comes from the code's validity intervals (`tracker.validity`), built from
+  the whole timeline and the releases that do not carry the code: active inside an interval,
+  not yet effective before the first one, else how the last interval before D ended
+  (terminated, or removed when the code vanished without a termination date). Each interval's
+  dates are those of its latest known record, because later releases correct dates
+  retroactively; a reactivation keeps the gap, and a reused code's dates are those of the
+  meaning in force.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from tracker.errors import ReleaseError
 from tracker.record import Record
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
+from tracker.validity import Closure, Opening, ValidityInterval, build_intervals, interval_at
 
 
 class Status(StrEnum):
     ACTIVE = "active"
     NOT_YET_EFFECTIVE = "not yet effective"
     TERMINATED = "terminated"
+    REMOVED = "removed"
     UNKNOWN = "unknown"
 
 
@@ -56,37 +60,40 @@ class CodeState:
     meaning: Record | None
     meaning_release: ReleaseInfo | None
     replacements: tuple[Replacement, ...] = ()
+    # Every validity interval of the code as known at K, and the one the answer comes from:
+    # the one holding the date, else the last one that ended before it, else the first one.
+    intervals: tuple[ValidityInterval, ...] = ()
+    interval: ValidityInterval | None = None
 
     @property
     def termination_date(self) -> date | None:
-        record = self.status_record
-        return record.termination_date if record else None
+        """The last valid day set by a termination date (past or future), if one ends the
+        interval the answer comes from."""
+        return self.interval.termination_date if self.interval else None
 
     @property
     def status_record(self) -> Record | None:
-        if self.meaning is not None and _reused(self.meaning, self.known):
-            return self.meaning
-        return self.known
+        """The record whose dates the answer uses (the latest one of its interval)."""
+        return self.interval.record if self.interval else self.known
 
 
-def _reused(meaning: Record, known: Record | None) -> bool:
-    return (
-        known is not None
-        and meaning.added_date is not None
-        and known.added_date is not None
-        and known.added_date > meaning.added_date
-    )
-
-
-def status_on(record: Record, on: date) -> Status:
-    if record.added_date is not None and on < record.added_date:
-        return Status.NOT_YET_EFFECTIVE
-    if record.termination_date is not None and on > record.termination_date:
-        return Status.TERMINATED
-    return Status.ACTIVE
+def status_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[Status, int]:
+    """The status on `on` and the index of the interval it comes from."""
+    index, valid = interval_at(intervals, on)
+    if valid:
+        return Status.ACTIVE, index
+    interval = intervals[index]
+    if on < interval.start:
+        return Status.NOT_YET_EFFECTIVE, index
+    if interval.closure is Closure.REMOVED:
+        return Status.REMOVED, index
+    return Status.TERMINATED, index
 
 
 Timeline = Sequence[tuple[ReleaseInfo, Record]]
+# Interval ends after which the code is no longer valid (a reused code stays valid): their
+# records' cross-references are the replacements.
+_ENDED = frozenset({Closure.TERMINATED, Closure.REMOVED})
 
 
 def resolve_state(
@@ -96,23 +103,28 @@ def resolve_state(
     timeline: Timeline,
     describe: Mapping[str, Record] | None = None,
     dates: Sequence[date] | None = None,
+    releases: Sequence[ReleaseInfo] | None = None,
+    intervals: tuple[ValidityInterval, ...] | None = None,
 ) -> CodeState:
-    """The state of `code` on `on` from its timeline (ascending by effective date)."""
+    """The state of `code` on `on` from its timeline (ascending by effective date) among
+    `releases`, every release known at K (default: the timeline's own releases, so no purge
+    can be seen)."""
     if not timeline:
         return CodeState(code, on, known_at, Status.UNKNOWN, None, None, None, None)
     known_release, known = timeline[-1]
     if dates is None:
         dates = [info.effective_date for info, _ in timeline]
-    index = _meaning_index(timeline, dates, on)
-    meaning_release, meaning = timeline[index]
-    status_record = meaning if _reused(meaning, known) else known
-    status = status_on(status_record, on)
+    if intervals is None:
+        intervals = build_intervals(timeline, releases or [info for info, _ in timeline])
+    status, at = status_at(intervals, on)
+    interval = intervals[at]
+    meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
     replacements: tuple[Replacement, ...] = ()
-    if status is Status.TERMINATED or status_record.termination_date is not None:
+    if interval.closure in _ENDED:
         lookup = describe or {}
         replacements = tuple(
             Replacement(xref, lookup[xref].long_description if xref in lookup else None)
-            for xref in status_record.xrefs
+            for xref in interval.record.xrefs
             if xref
         )
     return CodeState(
@@ -125,7 +137,32 @@ def resolve_state(
         meaning=meaning,
         meaning_release=meaning_release,
         replacements=replacements,
+        intervals=intervals,
+        interval=interval,
     )
+
+
+def _meaning_in(
+    timeline: Timeline,
+    dates: Sequence[date],
+    on: date,
+    status: Status,
+    interval: ValidityInterval,
+) -> int:
+    """`_meaning_index`, except inside the interval of a reused code's new meaning: that
+    meaning is in force from its added date even when the release that published it came
+    later (G9890: new meaning from 2018-04-01, first carried by the 2020-JAN file)."""
+    index = _meaning_index(timeline, dates, on)
+    opened_by = interval.opened_by
+    if (
+        status is Status.ACTIVE
+        and interval.opening is Opening.REUSED
+        and dates[index] < opened_by.effective_date
+    ):
+        for position in range(index, len(timeline)):
+            if timeline[position][0].label == opened_by.label:
+                return position
+    return index
 
 
 def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
@@ -150,15 +187,24 @@ def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
 
 
 def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
-    """The releases that count as known at K: non-retracted, latest issue per label, ≤ K."""
+    """The releases that count as known at K: non-retracted, latest issue per label, ≤ K.
+
+    K itself counts even when it was retracted later: "as known at 2020-APR" asks what the
+    2020-APR file said, which a later retraction does not change (the other retracted releases
+    stay out). A label whose issues are all retracted means its latest issue.
+    """
     infos = store.all_releases()  # one freshness check serves the whole lookup
-    target = latest_in(infos) if known_at is None else resolve_in(infos, known_at)
+    if known_at is None:
+        target = latest_in(infos)
+    else:
+        target = resolve_in(infos, known_at, allow_retracted=True)
     releases = [
-        target if info.label == target.label else info
+        info
         for info in current_in(infos)
-        if info.effective_date <= target.effective_date
+        if info.label != target.label and info.effective_date <= target.effective_date
     ]
-    return releases or [target]
+    releases.append(target)
+    return sorted(releases, key=lambda info: (info.effective_date, info.label))
 
 
 def code_state(store: Store, code: str, on: date, known_at: str | None = None) -> CodeState:
@@ -172,7 +218,61 @@ def code_state(store: Store, code: str, on: date, known_at: str | None = None) -
     if xrefs:
         for xref, xref_rows in store.code_timelines(sorted(set(xrefs)), releases).items():
             describe[xref] = xref_rows[-1][2]
-    return resolve_state(normalized, on, releases[-1], timeline, describe)
+    return resolve_state(normalized, on, releases[-1], timeline, describe, releases=releases)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeView:
+    """A code's last record as known at a release, and its validity up to then.
+
+    `release` carries `record`; when it is not `asked` (the release asked about, the latest by
+    default), the code is no longer in that release: it was last seen in `release`.
+    """
+
+    code: str
+    asked: ReleaseInfo
+    release: ReleaseInfo
+    record: Record
+    intervals: tuple[ValidityInterval, ...]
+    replacements: tuple[Replacement, ...]
+
+    @property
+    def current(self) -> bool:
+        return self.release.id == self.asked.id
+
+
+def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
+    """`code`'s record in `release` (default: the latest), or its last one before it."""
+    if release is not None:
+        store.resolve(release)  # a retracted label is refused here, as everywhere but --known-at
+    releases = knowledge_releases(store, release)
+    asked = releases[-1]
+    normalized = code.strip().upper()
+    timeline = [(info, record) for info, _, record in store.code_timeline(normalized, releases)]
+    if not timeline:
+        raise ReleaseError(f"code {normalized} is not in release {asked.display}")
+    info, record = timeline[-1]
+    xrefs = sorted({xref for xref in record.xrefs if xref})
+    describe = {
+        xref: rows[-1][2] for xref, rows in store.code_timelines(xrefs, releases).items() if rows
+    }
+    replacements = tuple(
+        Replacement(xref, describe[xref].long_description if xref in describe else None)
+        for xref in record.xrefs
+        if xref
+    )
+    return CodeView(
+        normalized, asked, info, record, build_intervals(timeline, releases), replacements
+    )
+
+
+def code_validity(
+    store: Store, code: str, known_at: str | None = None
+) -> tuple[ValidityInterval, ...]:
+    """`code`'s validity intervals as known at `known_at` (default: the latest release)."""
+    releases = knowledge_releases(store, known_at)
+    rows = store.code_timeline(code.strip().upper(), releases)
+    return build_intervals([(info, record) for info, _, record in rows], releases)
 
 
 class CodeIndex:
@@ -197,6 +297,8 @@ class CodeIndex:
             for code, timeline in timelines.items()
         }
         self.latest = {code: timeline[-1][1] for code, timeline in timelines.items()}
+        self._positions = {info.label: index for index, info in enumerate(releases)}
+        self._validity: dict[str, tuple[ValidityInterval, ...]] = {}
         self._intervals: dict[str, tuple[list[date], list[CodeState]]] = {}
 
     @classmethod
@@ -217,16 +319,35 @@ class CodeIndex:
                 timelines[code].append((info, decoded[record_hash]))
         return cls(releases, timelines)
 
+    def validity(self, code: str) -> tuple[ValidityInterval, ...]:
+        """The code's validity intervals as known at K (cached)."""
+        cached = self._validity.get(code)
+        if cached is None:
+            timeline = self.timelines.get(code, ())
+            cached = build_intervals(timeline, self.releases, self._positions)
+            self._validity[code] = cached
+        return cached
+
     def state(self, code: str, on: date) -> CodeState:
         timeline = self.timelines.get(code, ())
-        return resolve_state(code, on, self.known_at, timeline, self.latest, self._dates.get(code))
+        if not timeline:
+            return resolve_state(code, on, self.known_at, timeline)
+        return resolve_state(
+            code,
+            on,
+            self.known_at,
+            timeline,
+            self.latest,
+            self._dates.get(code),
+            intervals=self.validity(code),
+        )
 
     def intervals(self, code: str) -> tuple[list[date], list[CodeState]]:
         """The code's answers as a step function of the date of service.
 
-        The answer only changes at a release's effective date, the added date, or the day
-        after the termination date, so bulk validation can bisect a short list of breakpoints
-        instead of resolving every row from scratch.
+        The answer only changes at a release's effective date, an action effective date, or
+        where a validity interval starts or ends, so bulk validation can bisect a short list of
+        breakpoints instead of resolving every row from scratch.
         """
         cached = self._intervals.get(code)
         if cached is not None:
@@ -243,10 +364,10 @@ class CodeIndex:
             points.add(info.effective_date)
             if record.action_effective_date is not None:
                 points.add(record.action_effective_date)
-            if record.added_date is not None:
-                points.add(record.added_date)
-            if record.termination_date is not None and record.termination_date < date.max:
-                points.add(record.termination_date + timedelta(days=1))
+        for interval in self.validity(code):
+            points.add(interval.start)
+            if interval.end is not None and interval.end < date.max:
+                points.add(interval.end + timedelta(days=1))
         starts = sorted(points)
         result = (starts, self._states(code, timeline, starts))
         self._intervals[code] = result
@@ -261,19 +382,21 @@ class CodeIndex:
         dates = self._dates[code]
         known_at = self.known_at
         latest = self.latest
+        intervals = self.validity(code)
         replacements_of: dict[int, tuple[Replacement, ...]] = {}
         states = []
         for on in starts:
-            meaning_release, meaning = timeline[_meaning_index(timeline, dates, on)]
-            status_record = meaning if _reused(meaning, known) else known
-            status = status_on(status_record, on)
+            status, at = status_at(intervals, on)
+            interval = intervals[at]
+            meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
+            record = interval.record
             replacements: tuple[Replacement, ...] = ()
-            if status_record.termination_date is not None:  # TERMINATED implies it is set
-                replacements = replacements_of.get(id(status_record), ())
-                if not replacements and status_record.xrefs:
-                    replacements = replacements_of[id(status_record)] = tuple(
+            if interval.closure in _ENDED:  # as in resolve_state
+                replacements = replacements_of.get(id(record), ())
+                if not replacements and record.xrefs:
+                    replacements = replacements_of[id(record)] = tuple(
                         Replacement(xref, latest[xref].long_description if xref in latest else None)
-                        for xref in status_record.xrefs
+                        for xref in record.xrefs
                         if xref
                     )
             states.append(
@@ -287,6 +410,8 @@ class CodeIndex:
                     meaning,
                     meaning_release,
                     replacements,
+                    intervals,
+                    interval,
                 )
             )
         return states

@@ -203,8 +203,13 @@ def adhoc_info(label: str, effective: date | None = None, *, record_count: int =
 # --- Choosing releases by label (pure: the store hands over its list) -----------------------
 
 
-def resolve_in(infos: list[ReleaseInfo], text: str) -> ReleaseInfo:
-    """Resolve a label among `infos` (every stored release, retracted ones included)."""
+def resolve_in(
+    infos: list[ReleaseInfo], text: str, *, allow_retracted: bool = False
+) -> ReleaseInfo:
+    """Resolve a label among `infos` (every stored release, retracted ones included).
+
+    A label whose issues are all retracted is refused, unless `allow_retracted` (answers "as
+    known at" a release): then its latest issue."""
     label, issue = parse_label(text)
     name = str(label)
     candidates = [info for info in infos if info.label == name]
@@ -215,6 +220,8 @@ def resolve_in(infos: list[ReleaseInfo], text: str) -> ReleaseInfo:
         raise ReleaseError(f"release {label}#{issue} is not stored")
     current = [info for info in candidates if not info.retracted]
     if not current:
+        if candidates and allow_retracted:
+            return max(candidates, key=lambda info: info.issue)
         if candidates:
             raise ReleaseError(
                 f"release {label} is retracted (name an issue, e.g. {label}#{candidates[-1].issue},"

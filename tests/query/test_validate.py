@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 import subprocess
 import sys
@@ -145,6 +146,16 @@ def _reference_status(
         ):
             meaning_at = index
     meaning = timeline[meaning_at][1]
+    # A reused code (added date rewritten later) means the new thing from its new added date.
+    for _, record in timeline[meaning_at + 1 :]:
+        if (
+            record.added_date
+            and meaning.added_date
+            and record.added_date > meaning.added_date
+            and on >= record.added_date
+        ):
+            meaning = record
+            break
     decider = (
         meaning
         if meaning.added_date and known.added_date and known.added_date > meaning.added_date
@@ -156,6 +167,20 @@ def _reference_status(
         status = "terminated"
     else:
         status = "active"
+    # Purged: absent from the release after its last one, with no termination before then.
+    positions = [position for position, _ in timeline]
+    # No code vanishes and comes back within these releases (that case has tests of its own).
+    assert positions == list(range(positions[0], positions[-1] + 1)), positions
+    if positions[-1] + 1 < len(effective):
+        dropped = effective[positions[-1] + 1]
+        ended = decider.termination_date
+        if on >= dropped and not (ended is not None and ended < dropped):
+            status = "removed"
+    # Re-activated (action R after a termination): the days between stay terminated.
+    for (_, before), (_, after) in itertools.pairwise(timeline):
+        ended, back = before.termination_date, after.action_effective_date
+        if after.action_code == "R" and ended and back and ended < on < back:
+            status = "terminated"
     return status, meaning.long_description
 
 
