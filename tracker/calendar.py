@@ -158,9 +158,10 @@ def reference_of(snapshot: Snapshot) -> Reference:
 class Reconciliation:
     """Whether a diff's new release was reconciled against its old one, and if not, why.
 
-    `missing` names the calendar releases that are not stored and stand between the diff and
-    a reconciliation: the quarters the diff skips, and the reference itself. It is empty when
-    reconciled, and when the store is not known (an in-memory diff).
+    `missing` is set when the reference is not stored: it names it and every calendar release
+    the diff skips over that is not stored either. It is empty when reconciled, when the
+    reference is stored (the reason then says which diff reconciles), and when the store is
+    not known (an in-memory diff).
     """
 
     reconciled: bool
@@ -189,6 +190,9 @@ def decide(
     )
     if stored is None:
         return Reconciliation(False, reference.label, reference.basis, head)
+    if reference.label in stored:
+        reason = f"{head}; diff {reference.label} {new.display} to reconcile them"
+        return Reconciliation(False, reference.label, reference.basis, reason)
     wanted: list[Quarter] = []
     if quarter_of(old.label) < quarter_of(new.label):
         wanted = list(between(old.label, new.label))
@@ -196,11 +200,8 @@ def decide(
     if reference_quarter not in wanted:
         wanted.append(reference_quarter)
     missing = [str(q) for q in sorted(wanted) if str(q) not in stored]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        reason = f"{head}; {_and(missing)} {verb} not stored"
-    else:
-        reason = f"{head}; diff {reference.label} {new.display} to reconcile them"
+    verb = "is" if len(missing) == 1 else "are"
+    reason = f"{head}; {_and(missing)} {verb} not stored"
     return Reconciliation(False, reference.label, reference.basis, reason, tuple(missing))
 
 
