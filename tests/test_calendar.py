@@ -401,9 +401,8 @@ def _independent_transient(year: int, labels: list[str]) -> set[str]:
     for code, r in latest.items():
         if r.added is None or r.added.year != year:
             continue
-        if r.termination is not None and r.termination.year == year:
-            out.add(code)
-        elif r.termination is None and code not in last:
+        ended = r.termination.year == year if r.termination else code not in last
+        if ended:
             out.add(code)
     return out
 
