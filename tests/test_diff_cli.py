@@ -74,7 +74,7 @@ def test_diff_table_and_year(db: str) -> None:
     assert first == (
         "2026-JAN (2026-01-01) → 2026-JUL (2026-07-01), reconciliation skipped: 2026-JUL's"
         " action codes describe changes since 2026-APR (a quarterly file declares the changes"
-        " since the last quarter), not since 2026-JAN; diff 2026-APR 2026-JUL to reconcile them"
+        " since the previous quarter), not since 2026-JAN; diff 2026-APR 2026-JUL to reconcile them"
     )
     assert "reconciliation:" not in out
     # The headline counts added codes apart from changed ones (read from the raw sample lines).

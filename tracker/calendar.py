@@ -113,7 +113,8 @@ def reference_from_records(label: str, records: Iterable[Record]) -> Reference:
         return Reference(str(quarter), f"{parsed} is not a CMS release month")
     if quarter.month != 1:
         return Reference(
-            str(quarter.previous()), "a quarterly file declares the changes since the last quarter"
+            str(quarter.previous()),
+            "a quarterly file declares the changes since the previous quarter",
         )
     previous_january = Quarter(quarter.year - 1, 1)
     previous_october = quarter.previous()
@@ -129,14 +130,13 @@ def reference_from_records(label: str, records: Iterable[Record]) -> Reference:
     if earlier:
         return Reference(
             str(previous_january),
-            f"a January file declaring as A codes added during {previous_january.year}"
-            f" before October ({earlier[0]} to {earlier[-1]}) declares the changes of the whole"
-            " previous year",
+            f"a January file that declares A for codes added from {earlier[0]} to {earlier[-1]},"
+            " before October, covers the whole previous year",
         )
     return Reference(
         str(previous_october),
         f"a January file whose A codes were all added from {previous_october.start} on"
-        " declares the changes since the October file",
+        " covers the changes since October",
     )
 
 
