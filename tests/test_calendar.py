@@ -266,8 +266,9 @@ def test_cli_diff_says_why_it_did_not_reconcile(real_store_url: str) -> None:
     payload = json.loads(out)
     assert payload["reconciliation"]["reconciled"] is True and payload["findings"]
     code, out = run(real_store_url, "report", "2018", "2020-JAN")
-    assert "Not reconciled: reconciliation skipped: 2020-JAN's action codes" in out
-    assert "Not stored: 2018-APR, 2018-JUL, 2018-OCT, 2019-JAN" in out
+    assert "Reconciliation skipped: 2020-JAN's action codes describe changes since 2019-JAN" in out
+    assert "2018-APR, 2018-JUL, 2018-OCT, 2019-JAN, 2019-APR, 2019-JUL and 2019-OCT are not" in out
+    assert "### Declared by CMS but not seen" not in out
 
 
 def test_year_lists_missing_quarters(tmp_path: Path) -> None:
@@ -388,6 +389,31 @@ def test_year_report_shows_the_action_of_the_quarter(real_store_url: str) -> Non
 
 
 # --- Born and retired inside the year ------------------------------------------------------------
+
+
+def test_born_and_retired_by_the_latest_record() -> None:
+    def snap(label: str, *records: Record) -> Snapshot:
+        return Snapshot.from_records(adhoc_info(label), records)
+
+    born = {"added_date": date(2020, 4, 1)}
+    jan = snap("2020-JAN", rec("F0001"))
+    apr = snap("2020-APR", rec("F0001"), rec("F0002", **born), rec("F0003", **born))
+    # The next annual file terminates F0002 retroactively inside 2020, and rewrites F0003's
+    # added date back to 2019 (so it was not born in 2020) while terminating it.
+    later = snap(
+        "2021-JAN",
+        rec("F0001"),
+        rec("F0002", **born, termination_date=date(2020, 12, 31), action_code="D"),
+        rec(
+            "F0003",
+            added_date=date(2019, 11, 15),
+            termination_date=date(2020, 12, 31),
+            action_code="D",
+        ),
+    )
+    assert diff_year([jan, apr]).transient == ()
+    (item,) = diff_year([jan, apr], latest=later).transient
+    assert (item.code, item.ended, item.ended_in) == ("F0002", ChangeKind.TERMINATED, "2021-JAN")
 
 
 def _independent_transient(year: int, labels: list[str]) -> set[str]:

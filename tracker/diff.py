@@ -1017,8 +1017,8 @@ def _transient(
 ) -> tuple[TransientCode, ...]:
     """Codes added and retired inside `year` (see `diff_year`), in code order.
 
-    Only codes that appear, vanish or change during the year, or that the last release
-    declares D, can qualify; only their records are loaded.
+    Only codes that appear, vanish or change during the year or after it (in `latest`), or
+    that the last release declares D, can qualify; only their records are loaded.
     """
     last = ordered[-1]
     everywhere = set(ordered[0].hashes)
@@ -1030,6 +1030,10 @@ def _transient(
         if len({snapshot.hashes[code] for snapshot in ordered}) == 1
         and (last.actions is not None and last.actions.get(code) != "D")
     }
+    if latest is not None:
+        candidates |= {
+            code for code, digest in last.hashes.items() if latest.hashes.get(code) != digest
+        }
     first_seen: dict[str, str] = {}
     last_seen: dict[str, int] = {}
     terminated_in: dict[str, str] = {}

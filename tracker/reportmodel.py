@@ -276,7 +276,7 @@ class ReportView:
     """The release whose changes `new`'s action codes describe ('' when not determined)."""
     reference_basis: str
     reconciliation_note: str
-    """Why the action codes were not reconciled ('' when they were)."""
+    """Why the action codes were not reconciled, as a sentence ('' when they were)."""
     missing: tuple[str, ...]
     """Releases not stored that a reconciliation would need."""
     categories: tuple[str, ...]
@@ -379,6 +379,11 @@ def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _sentence(text: str) -> str:
+    """`text` with its first letter capitalized, the rest untouched (labels, codes)."""
+    return text[:1].upper() + text[1:]
 
 
 def release_view(info: ReleaseInfo) -> ReleaseView:
@@ -831,7 +836,7 @@ def build_report(
         reconciled=reconciliation.reconciled,
         reference=reconciliation.reference,
         reference_basis=reconciliation.basis,
-        reconciliation_note=reconciliation.reason,
+        reconciliation_note=_sentence(reconciliation.reason),
         missing=reconciliation.missing,
         categories=tuple(category.value for category in categories),
         kind_titles=kind_titles,
@@ -896,7 +901,7 @@ def _step_row(step: ReleaseDiff) -> StepRow:
         findings=len(step.findings),
         codes=codes,
         reconciled=step.reconciled,
-        reconciliation_note=step.reconciliation.reason,
+        reconciliation_note=_sentence(step.reconciliation.reason),
     )
 
 
