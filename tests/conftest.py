@@ -173,7 +173,7 @@ class RealReleases:
             from tracker.diff import diff_snapshots
 
             self._diffs[key] = diff_snapshots(
-                self.snapshot(old), self.snapshot(new), consecutive=consecutive
+                self.snapshot(old), self.snapshot(new), reconciling=consecutive
             )
         return self._diffs[key]
 

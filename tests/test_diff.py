@@ -262,7 +262,7 @@ def test_not_consecutive_means_no_reconciliation() -> None:
     diff = diff_snapshots(
         snap("2018", rec(action_code="N")),
         snap("2020", rec(long_description="Other", action_code="N")),
-        consecutive=False,
+        reconciling=False,
     )
     assert diff.findings == () and not diff.consecutive and len(diff.changes) == 1
 
@@ -282,11 +282,38 @@ def test_apply_refuses_a_diff_of_other_records() -> None:
 
 
 def test_year_mode_finds_codes_born_and_ended_inside() -> None:
-    jan = snap("2020-JAN", rec("E0001"))
-    apr = snap("2020-APR", rec("E0001"), rec("E0002"), rec("E0003"))
-    jul = snap("2020-JUL", rec("E0001"), rec("E0003", termination_date=date(2020, 6, 30)))
+    born = {"added_date": date(2020, 4, 1)}
+    ended = {"termination_date": date(2020, 6, 30)}
+    jan_code = {"added_date": date(2020, 1, 1)}  # in the year's first release already
+    jan = snap(
+        "2020-JAN",
+        rec("E0001"),
+        rec("E0005", **jan_code),
+        rec("E0006", added_date=date(2019, 7, 1)),
+    )
+    apr = snap(
+        "2020-APR",
+        rec("E0001"),
+        rec("E0002", **born),
+        rec("E0003", **born),
+        rec("E0005", **jan_code),
+        rec("E0006", added_date=date(2019, 7, 1)),
+    )
+    jul = snap(
+        "2020-JUL",
+        rec("E0001"),
+        rec("E0003", **born, **ended),
+        rec("E0005", **jan_code, **ended, action_code="D"),
+        # Added before the year: retired inside it, but not born there.
+        rec("E0006", added_date=date(2019, 7, 1), **ended, action_code="D"),
+    )
     oct_ = snap(
-        "2020-OCT", rec("E0001"), rec("E0003", termination_date=date(2020, 6, 30)), rec("E0004")
+        "2020-OCT",
+        rec("E0001"),
+        rec("E0003", **born, **ended),
+        rec("E0004", **born),
+        rec("E0005", **jan_code, **ended, action_code="D"),
+        rec("E0006", added_date=date(2019, 7, 1), **ended, action_code="D"),
     )
     year = diff_year([oct_, jan, jul, apr])
     assert [info.label for info in year.releases] == [
@@ -295,17 +322,29 @@ def test_year_mode_finds_codes_born_and_ended_inside() -> None:
         "2020-JUL",
         "2020-OCT",
     ]
-    assert len(year.steps) == 3 and all(step.consecutive for step in year.steps)
-    assert not year.overall.consecutive
+    assert len(year.steps) == 3 and all(step.reconciled for step in year.steps)
+    # JAN is not OCT's reference (JUL is), and JUL is stored: no findings, nothing missing.
+    assert not year.overall.reconciled and year.overall.reconciliation.missing == ()
+    assert year.overall.reconciliation.reference == "2020-JUL"
+    assert year.missing == ()
     assert {c.code: c.kind for c in year.overall.changes} == {
         "E0003": ChangeKind.ADDED,
         "E0004": ChangeKind.ADDED,
+        "E0005": ChangeKind.TERMINATED,
+        "E0006": ChangeKind.TERMINATED,
     }
     transient = {t.code: (t.first_seen, t.last_seen, t.ended, t.ended_in) for t in year.transient}
     assert transient == {
         "E0002": ("2020-APR", "2020-APR", ChangeKind.PURGED, "2020-JUL"),
         "E0003": ("2020-APR", "2020-OCT", ChangeKind.TERMINATED, "2020-JUL"),
+        "E0005": ("2020-JAN", "2020-OCT", ChangeKind.TERMINATED, "2020-JUL"),
     }
+    # Two quarters only: the others are named as missing.
+    partial = diff_year([jan, jul])
+    assert partial.missing == ("2020-APR", "2020-OCT")
+    (step,) = partial.steps
+    assert not step.reconciled and step.findings == ()
+    assert step.reconciliation.missing == ("2020-APR",)
 
 
 def test_year_mode_needs_a_release() -> None:
@@ -678,15 +717,20 @@ def test_real_year_2020(real_releases: RealReleases) -> None:
     labels = ["2020-JAN", "2020-APR", "2020-JUL", "2020-OCT"]
     year = diff_year([real_releases.snapshot(label) for label in labels])
     assert len(year.steps) == 3
-    # Codes born in a quarter and discontinued by a later one (C9058's added date was also
-    # rewritten, from 2020-04-01 back to 2019-11-15).
+    # Codes born in a quarter and discontinued by a later one, and codes added on 2020-01-01
+    # (already in the year's first release) and discontinued during the year. C9058's added
+    # date was rewritten from 2020-04-01 back to 2019-11-15: by the latest record it was not
+    # born in 2020 (tests/test_calendar.py reads all of this from the raw files).
     assert {(t.code, t.first_seen, t.ended_in) for t in year.transient} == {
         ("C9053", "2020-APR", "2020-JUL"),
         ("C9056", "2020-APR", "2020-JUL"),
         ("C9057", "2020-APR", "2020-JUL"),
-        ("C9058", "2020-APR", "2020-JUL"),
         ("C9059", "2020-JUL", "2020-OCT"),
         ("C9061", "2020-JUL", "2020-OCT"),
         ("C9063", "2020-JUL", "2020-OCT"),
+        ("C9054", "2020-JAN", "2020-JUL"),
+        ("C9055", "2020-JAN", "2020-OCT"),
+        ("G1000", "2020-JAN", "2020-APR"),
+        ("J9199", "2020-JAN", "2020-JUL"),
     }
     assert all(t.ended is ChangeKind.TERMINATED for t in year.transient)

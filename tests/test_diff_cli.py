@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
         api.ingest(store, SAMPLES / f"HCPC2026_{name}_SAMPLE.txt")
     store.close()
     return url
+
+
+def _raw_codes(path: Path) -> dict[str, str]:
+    """Each code's first line (RIC 3 or 7 in column 11), read straight from the file."""
+    lines = path.read_bytes().decode("latin-1").splitlines()
+    return {line[:5].strip(): line for line in lines if line[10:11] in ("3", "7")}
 
 
 def run(db: str, *args: str) -> tuple[int, str, str]:
@@ -62,10 +69,22 @@ def test_diff_filters_by_category_and_prefix(db: str) -> None:
 def test_diff_table_and_year(db: str) -> None:
     code, out, _ = run(db, "diff", "2026", "2026-JUL")
     assert code == 0
-    first = out.splitlines()[0]
-    assert (
-        first == "2026-JAN (2026-01-01) → 2026-JUL (2026-07-01), not consecutive: no reconciliation"
+    first, second = out.splitlines()[:2]
+    # JUL's action codes describe the changes since APR, which is stored: no reconciliation.
+    assert first == (
+        "2026-JAN (2026-01-01) → 2026-JUL (2026-07-01), reconciliation skipped: 2026-JUL's"
+        " action codes describe changes since 2026-APR (a quarterly file declares the changes"
+        " since the previous quarter), not since 2026-JAN; diff 2026-APR 2026-JUL to reconcile them"
     )
+    assert "reconciliation:" not in out
+    # The headline counts added codes apart from changed ones (read from the raw sample lines).
+    jan, jul = (_raw_codes(SAMPLES / f"HCPC2026_{m}_SAMPLE.txt") for m in ("JAN", "JUL"))
+    added = len(set(jul) - set(jan))
+    assert added > 0 and second.startswith(f"{added} codes added, ")
+    changed = sum(1 for code in set(jan) & set(jul) if jan[code] != jul[code])
+    stated = re.match(r"\d+ codes added, (\d+) codes changed, (\d+) with only", second)
+    assert stated is not None
+    assert int(stated[1]) + int(stated[2]) == changed + len(set(jan) - set(jul))
     assert "K0089" in out and "purged" in out
     code, out, _ = run(db, "diff", "--year", "2026")
     assert code == 0

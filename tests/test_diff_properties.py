@@ -83,7 +83,7 @@ def test_apply_inverts_diff(
     pair: tuple[dict[str, Record], dict[str, Record]], consecutive: bool
 ) -> None:
     old, new = pair
-    diff = diff_snapshots(*_snapshots(old, new), consecutive=consecutive)
+    diff = diff_snapshots(*_snapshots(old, new), reconciling=consecutive)
     assert apply_diff(old, diff) == new
     # Structural promises that must hold whatever the content.
     codes = [change.code for change in diff.changes]
@@ -107,7 +107,7 @@ def test_diff_of_a_release_with_itself_is_empty(
 ) -> None:
     old, _ = pair
     a, _ = _snapshots(old, {})
-    diff = diff_snapshots(a, a, consecutive=False)
+    diff = diff_snapshots(a, a, reconciling=False)
     assert diff.changes == () and diff.unchanged_count == len(old)
 
 

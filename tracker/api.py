@@ -234,7 +234,8 @@ def current_releases(store: Store) -> list[ReleaseInfo]:
 
 
 def diff(store: Store, old: str, new: str) -> ReleaseDiff:
-    """Every change from release `old` to release `new`, with reconciliation when consecutive."""
+    """Every change from release `old` to release `new`, reconciling `new`'s action codes
+    when `old` is the release they describe changes since (`tracker.calendar`)."""
     old_info = store.resolve(old)
     new_info = store.resolve(new)
     if old_info.id == new_info.id:
@@ -244,26 +245,26 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
             f"{old_info.display} ({old_info.code_set}) and {new_info.display}"
             f" ({new_info.code_set}) are releases of different code sets"
         )
-    order = [info.id for info in current_releases(store)]
-    consecutive = (
-        old_info.id in order
-        and new_info.id in order
-        and order.index(new_info.id) == order.index(old_info.id) + 1
-    )
-    return diff_snapshots(
-        store.snapshot(old_info), store.snapshot(new_info), consecutive=consecutive
-    )
+    stored = {info.label for info in current_releases(store)}
+    return diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
 
 
 def diff_year(store: Store, year: int) -> YearDiff:
-    """The year's first release against its last, each quarter, and codes born and retired."""
-    infos = [info for info in current_releases(store) if info.effective_date.year == year]
+    """The year's first release against its last, each quarter, codes born and retired inside
+    the year (by the latest stored record of each), and the year's quarters not stored."""
+    current = current_releases(store)
+    infos = [info for info in current if info.effective_date.year == year]
     if len(infos) < 2:
         stored = ", ".join(info.display for info in infos) or "none"
         raise ReleaseError(
             f"year {year} needs at least two stored releases to diff (stored: {stored})"
         )
-    return year_diff([store.snapshot(info) for info in infos])
+    later = current[-1] if current[-1].effective_date.year > year else None
+    return year_diff(
+        [store.snapshot(info) for info in infos],
+        stored={info.label for info in current},
+        latest=store.snapshot(later) if later is not None else None,
+    )
 
 
 def report(

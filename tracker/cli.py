@@ -386,10 +386,14 @@ def diff_command(
             click.echo(dump_json(year_dict(filtered)), nl=False)
             return
         _print_diff(overall)
+        if year_result.missing:
+            click.echo(f"not stored in {year}: {', '.join(year_result.missing)}")
         for step in year_result.steps:
             counts = step.counts_by_kind()
             summary = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
-            console.print(f"{step.old.display} → {step.new.display}: {summary}")
+            if not step.reconciled:
+                summary += f"; {step.reconciliation.reason}"
+            click.echo(f"{step.old.display} → {step.new.display}: {summary}")
         if year_result.transient:
             console.print("\nborn and ended inside the year:")
             for item in year_result.transient:
@@ -439,11 +443,27 @@ def _short(value: object, width: int = 60) -> str:
 
 
 def _print_diff(result: ReleaseDiff) -> None:
-    consecutive = "consecutive" if result.consecutive else "not consecutive: no reconciliation"
-    console.print(
+    reconciliation = result.reconciliation
+    status = (
+        f"reconciled: its action codes describe the changes since {reconciliation.reference}"
+        if reconciliation.reconciled
+        else reconciliation.reason
+    )
+    # Plain echo: a long reason stays on one line instead of being wrapped at the console width.
+    click.echo(
         f"{result.old.display} ({result.old.effective_date.isoformat()}) → {result.new.display}"
-        f" ({result.new.effective_date.isoformat()}), {consecutive}",
-        markup=False,
+        f" ({result.new.effective_date.isoformat()}), {status}"
+    )
+    summary = result.summary_counts()
+    click.echo(
+        f"{summary['added']} codes added, {summary['changed']} codes changed,"
+        f" {summary['action_only']} with only the action code or its date changed,"
+        f" {summary['unchanged']} unchanged"
+        + (
+            f" ({summary['representation_only']} written differently, same meaning)"
+            if summary["representation_only"]
+            else ""
+        )
     )
     counts = Table(show_edge=False, pad_edge=False, title=None)
     counts.add_column("kind")

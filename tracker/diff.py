@@ -11,8 +11,17 @@ codes, of which a few hundred change):
    *which slots* of each tuple changed. A DeepDiff over every field of every changed record costs
    about 2 ms a record (1.6 s for 2016 -> 2017), far over budget; the slot-level detail is the
    part worth DeepDiff's generality.
-3. For consecutive releases, the new release's declared action code is reconciled against what
-   was observed (see `reconcile`).
+3. When the old release is the one the new release's action codes describe changes since (its
+   *reference*, see `tracker.calendar`), each declared action code is reconciled against what
+   was observed (see `reconcile`); otherwise the diff says why not and which releases are
+   missing, and reports no findings.
+
+Representation is not change: values that mean the same (anesthesia base units 0 and blank,
+processing note 0000 and blank) compare equal, and a blank action effective date (workbooks
+omit some that the text file has) is an omission, not a change CMS made. This is decided here,
+at comparison time, so the stored records, their hashes and `tracker verify` stay as parsed;
+the differences are kept on the side (`CodeChange.representation`,
+`ReleaseDiff.representation_only`) so `apply_diff` still rebuilds the new release exactly.
 
 This is the only module that imports deepdiff, so its quirks (path formats, the not-present
 sentinel) stay here.
@@ -31,6 +40,15 @@ from datetime import date
 from enum import Enum, StrEnum
 from typing import Any
 
+from tracker.calendar import (
+    Reconciliation,
+    Reference,
+    decide,
+    missing_quarters,
+    not_requested,
+    quarter_of,
+    reference_of,
+)
 from tracker.errors import ReleaseError
 from tracker.record import FIELD_NAMES, TUPLE_FIELDS, Record
 from tracker.release import ReleaseInfo, Snapshot
@@ -209,6 +227,8 @@ class CodeChange:
     new: Record | None
     fields: tuple[FieldChange, ...] = ()
     flags: frozenset[Flag] = frozenset()
+    representation: tuple[FieldChange, ...] = ()
+    """Fields that differ only in how they are written (`equivalent`): not changes."""
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -239,6 +259,9 @@ class Finding:
     flags: frozenset[Flag] = frozenset()
 
 
+NOT_RECONCILED = Reconciliation(False, "", "", "not reconciled")
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseDiff:
     old: ReleaseInfo
@@ -246,7 +269,18 @@ class ReleaseDiff:
     changes: tuple[CodeChange, ...]
     unchanged_count: int
     findings: tuple[Finding, ...] = ()
-    consecutive: bool = True
+    reconciliation: Reconciliation = NOT_RECONCILED
+    representation_only: tuple[CodeChange, ...] = ()
+    """Codes whose records differ only in representation; counted as unchanged."""
+
+    @property
+    def reconciled(self) -> bool:
+        return self.reconciliation.reconciled
+
+    @property
+    def consecutive(self) -> bool:
+        """Old name of `reconciled` (kept for callers and the JSON's `consecutive`)."""
+        return self.reconciliation.reconciled
 
     def change(self, code: str) -> CodeChange | None:
         return next((change for change in self.changes if change.code == code), None)
@@ -271,6 +305,24 @@ class ReleaseDiff:
                 table[change.kind][category] += 1
         return table
 
+    def summary_counts(self) -> dict[str, int]:
+        """The headline counts, each kind of change counted apart.
+
+        `added`: new codes. `changed`: codes already in the old release with a change in a
+        field other than the action code and its date (terminated, re-activated and purged
+        codes included). `action_only`: codes whose only change is the action code or its
+        effective date. `unchanged` includes `representation_only`.
+        """
+        added = sum(1 for change in self.changes if change.kind is ChangeKind.ADDED)
+        action_only = sum(1 for change in self.changes if is_action_only(change))
+        return {
+            "added": added,
+            "changed": len(self.changes) - added - action_only,
+            "action_only": action_only,
+            "unchanged": self.unchanged_count,
+            "representation_only": len(self.representation_only),
+        }
+
     def finding_counts(self) -> dict[tuple[Direction, str], int]:
         """Findings per (direction, disputed action letter, '' for lifecycle anomalies)."""
         return dict(Counter((finding.direction, finding.action) for finding in self.findings))
@@ -281,8 +333,16 @@ class ReleaseDiff:
             "schema_version": SCHEMA_VERSION,
             "old": _release_dict(self.old),
             "new": _release_dict(self.new),
-            "consecutive": self.consecutive,
+            "consecutive": self.reconciled,
+            "reconciliation": {
+                "reconciled": self.reconciliation.reconciled,
+                "reference": self.reconciliation.reference or None,
+                "basis": self.reconciliation.basis,
+                "reason": self.reconciliation.reason,
+                "missing": list(self.reconciliation.missing),
+            },
             "counts": {
+                "summary": self.summary_counts(),
                 "by_kind": {kind.value: n for kind, n in self.counts_by_kind().items()},
                 "by_kind_category": {
                     kind.value: {category.value: n for category, n in row.items()}
@@ -297,9 +357,10 @@ class ReleaseDiff:
 
 @dataclass(frozen=True, slots=True)
 class TransientCode:
-    """A code born inside the year that had ended by its last release.
+    """A code added and retired inside the year, by the latest record known of it.
 
-    `ended` is `terminated` (still listed, with a termination date) or `purged` (gone).
+    `ended` is `terminated` (listed with a termination date in the year) or `purged` (gone by
+    the year's last release, never terminated). `record` is the latest record of the code.
     """
 
     code: str
@@ -317,6 +378,8 @@ class YearDiff:
     overall: ReleaseDiff
     steps: tuple[ReleaseDiff, ...]
     transient: tuple[TransientCode, ...]
+    missing: tuple[str, ...] = ()
+    """CMS's releases (quarters) of the year that are not stored."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,20 +417,60 @@ def description_similarity(old: str, new: str) -> float:
 # Diff
 
 
+def equivalent(name: str, old: Any, new: Any) -> bool:
+    """Whether two different values of field `name` differ only in how they are written.
+
+    Anesthesia base units 0 and blank both mean "none" (one year writes 0 for modifiers,
+    another leaves it blank); processing note 0000 and blank both mean "no note"; a blank
+    action effective date is a workbook omitting what the text file has, not CMS changing it.
+    """
+    if name == "anesthesia_base_units":
+        return old in (None, 0) and new in (None, 0)
+    if name == "processing_note":
+        return old in ("", "0000") and new in ("", "0000")
+    if name == "action_effective_date":
+        return old is None or new is None
+    return False
+
+
+def is_action_only(change: CodeChange) -> bool:
+    """A changed code whose only changes are its action code and action effective date.
+
+    A quarterly file resets the previous quarter's actions to N, so hundreds of codes "change"
+    that way each quarter; they are counted apart from field changes.
+    """
+    return (
+        change.kind is ChangeKind.CHANGED
+        and bool(change.fields)
+        and all(fc.field in _BOOKKEEPING for fc in change.fields)
+    )
+
+
 def diff_records(old: Record, new: Record) -> CodeChange | None:
-    """The change between two versions of one code, or None when they are equal."""
+    """The change between two versions of one code, or None when they mean the same."""
     if old == new:
         return None
-    return _build_changes([(old, new)])[0]
+    change = _build_changes([(old, new)])[0]
+    return change if change.fields else None
 
 
-def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) -> ReleaseDiff:
-    """Diff release `old` -> `new`; with `consecutive`, also reconcile `new`'s action codes.
+def diff_snapshots(
+    old: Snapshot,
+    new: Snapshot,
+    *,
+    reconciling: bool = True,
+    stored: Collection[str] | None = None,
+    reference: Reference | None = None,
+) -> ReleaseDiff:
+    """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s action codes.
 
-    Reconciliation needs the declared action of every code in `new`, including codes whose
-    record did not change (CMS repeats some actions: a stale A is a disagreement), so in that
-    mode the unchanged records of `new` are loaded too (except those the snapshot already says
-    are declared N, which cannot disagree); they are never compared.
+    The action codes are reconciled only when `old` is their reference (`tracker.calendar`;
+    `reference` may be given when already known); otherwise the diff's `reconciliation` says
+    why not, naming the releases that are not among `stored` (the labels in the store; None
+    when unknown). Reconciliation needs the declared action of every code in `new`, including
+    codes whose record did not change (CMS repeats some actions: a stale A is a
+    disagreement), so in that mode the unchanged records of `new` are loaded too (except those
+    the snapshot already says are declared N, which cannot disagree); they are never compared.
     """
     if old.info.code_set != new.info.code_set:
         raise ReleaseError(
@@ -382,6 +485,11 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) ->
     )
     unchanged = len(new_hashes) - len(added) - len(differing)
 
+    if reconciling:
+        decision = decide(old.info, new.info, reference or reference_of(new), stored)
+    else:
+        decision = not_requested(old.info, new.info)
+    consecutive = decision.reconciled
     old_records = old.records(purged + differing)
     new_codes: Iterable[str] = added + differing
     if consecutive:
@@ -402,7 +510,13 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) ->
         CodeChange(code, ChangeKind.ADDED, None, new_records[code]) for code in added
     ]
     changes += [CodeChange(code, ChangeKind.PURGED, old_records[code], None) for code in purged]
-    changes += _build_changes([(old_records[code], new_records[code]) for code in differing])
+    representation_only: list[CodeChange] = []
+    for change in _build_changes([(old_records[code], new_records[code]) for code in differing]):
+        if change.fields:
+            changes.append(change)
+        else:
+            representation_only.append(change)
+            unchanged += 1
     changes.sort(key=lambda change: change.code)
 
     findings: tuple[Finding, ...] = ()
@@ -414,7 +528,8 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, consecutive: bool = True) ->
         changes=tuple(changes),
         unchanged_count=unchanged,
         findings=findings,
-        consecutive=consecutive,
+        reconciliation=decision,
+        representation_only=tuple(representation_only),
     )
 
 
@@ -423,9 +538,16 @@ def _build_changes(pairs: Sequence[tuple[Record, Record]]) -> list[CodeChange]:
     differing: list[list[str]] = []
     tuple_old: dict[str, dict[str, tuple[str, ...]]] = {}
     tuple_new: dict[str, dict[str, tuple[str, ...]]] = {}
+    representation: list[list[str]] = []
     for index, (old, new) in enumerate(pairs):
-        names = [name for name in _COMPARED_FIELDS if getattr(old, name) != getattr(new, name)]
+        names: list[str] = []
+        same: list[str] = []
+        for name in _COMPARED_FIELDS:
+            before, after = getattr(old, name), getattr(new, name)
+            if before != after:
+                (same if equivalent(name, before, after) else names).append(name)
         differing.append(names)
+        representation.append(same)
         for name in names:
             if name in TUPLE_FIELDS:
                 key = str(index)
@@ -434,18 +556,21 @@ def _build_changes(pairs: Sequence[tuple[Record, Record]]) -> list[CodeChange]:
     items = _tuple_item_changes(tuple_old, tuple_new)
 
     out: list[CodeChange] = []
-    for index, ((old, new), names) in enumerate(zip(pairs, differing, strict=True)):
+    for index, ((old, new), names, same) in enumerate(
+        zip(pairs, differing, representation, strict=True)
+    ):
         fields = tuple(
             _field_change(name, old, new, items.get((str(index), name), ())) for name in names
         )
         out.append(
             CodeChange(
                 code=new.code,
-                kind=_kind(old, new),
+                kind=_kind(old, new) if fields else ChangeKind.UNCHANGED,
                 old=old,
                 new=new,
                 fields=fields,
                 flags=_code_flags(fields),
+                representation=tuple(_field_change(name, old, new, ()) for name in same),
             )
         )
     return out
@@ -832,7 +957,7 @@ def apply_diff(old_records: Mapping[str, Record], diff: ReleaseDiff) -> dict[str
     error, not silently overwritten.
     """
     out = dict(old_records)
-    for change in diff.changes:
+    for change in (*diff.changes, *diff.representation_only):
         code = change.code
         if change.kind is ChangeKind.ADDED:
             if code in out:
@@ -846,7 +971,8 @@ def apply_diff(old_records: Mapping[str, Record], diff: ReleaseDiff) -> dict[str
         if change.kind is ChangeKind.PURGED:
             del out[code]
         else:
-            out[code] = dataclasses.replace(current, **{fc.field: fc.new for fc in change.fields})
+            edits = (*change.fields, *change.representation)
+            out[code] = dataclasses.replace(current, **{fc.field: fc.new for fc in edits})
     return out
 
 
@@ -854,67 +980,102 @@ def apply_diff(old_records: Mapping[str, Record], diff: ReleaseDiff) -> dict[str
 # Year mode
 
 
-def diff_year(snapshots: Sequence[Snapshot]) -> YearDiff:
-    """First vs last release of a year, each consecutive step, and codes born and ended inside.
+def diff_year(
+    snapshots: Sequence[Snapshot],
+    *,
+    stored: Collection[str] | None = None,
+    latest: Snapshot | None = None,
+) -> YearDiff:
+    """First vs last release of a year, each step, codes born and retired, missing quarters.
 
-    A code is transient when it is absent from the first release, appears in a later one, and by
-    the last release is gone (purged) or carries a termination date: the first-vs-last diff
-    alone would miss the purged ones entirely.
+    Each step is reconciled only when its old release is the reference of its new one (see
+    `diff_snapshots`); `stored` is every label in the store (default: the year's releases).
+    A code is born and retired inside the year when, by the latest record known of it (from
+    `latest`, a later release, when given), its added date falls in the year and so does its
+    termination date, or it vanished before the year's last release without one.
     """
     if not snapshots:
         raise ReleaseError("year mode needs at least one release")
-    ordered = sorted(snapshots, key=lambda s: (s.info.effective_date, s.info.issue))
+    ordered = sorted(snapshots, key=lambda s: (quarter_of(s.info.label), s.info.issue))
+    labels = {s.info.label for s in ordered}
+    known = labels | set(stored or ())
     first, last = ordered[0], ordered[-1]
-    steps = tuple(diff_snapshots(a, b, consecutive=True) for a, b in itertools.pairwise(ordered))
-    overall = diff_snapshots(first, last, consecutive=len(ordered) == 2)
-
-    transient: list[TransientCode] = []
-    seen: dict[str, tuple[int, int]] = {}
-    for position, snapshot in enumerate(ordered[1:], start=1):
-        for code in snapshot.hashes:
-            if code in first.hashes:
-                continue
-            born, _ = seen.get(code, (position, position))
-            seen[code] = (born, position)
-    for code in sorted(seen):
-        born, last_position = seen[code]
-        if code in last.hashes:
-            record = last.record(code)
-            if record is None or record.termination_date is None:
-                continue
-            ended, ended_in = ChangeKind.TERMINATED, _terminated_in(ordered, code, born)
-        else:
-            record = ordered[last_position].record(code)
-            if record is None:
-                continue
-            ended, ended_in = ChangeKind.PURGED, ordered[last_position + 1].info.display
-        transient.append(
-            TransientCode(
-                code=code,
-                first_seen=ordered[born].info.display,
-                last_seen=ordered[last_position].info.display,
-                ended=ended,
-                ended_in=ended_in,
-                record=record,
-                termination_date=record.termination_date,
-            )
-        )
+    year = quarter_of(first.info.label).year
+    steps = tuple(diff_snapshots(a, b, stored=known) for a, b in itertools.pairwise(ordered))
+    overall = diff_snapshots(first, last, stored=known)
     return YearDiff(
         releases=tuple(s.info for s in ordered),
         overall=overall,
         steps=steps,
-        transient=tuple(transient),
+        transient=_transient(ordered, year, latest),
+        missing=missing_quarters(year, labels),
     )
 
 
-def _terminated_in(ordered: Sequence[Snapshot], code: str, born: int) -> str:
-    """The first release from `born` on that lists the code with a termination date."""
-    for snapshot in ordered[born:]:
-        if code in snapshot.hashes:
-            record = snapshot.record(code)
-            if record is not None and record.termination_date is not None:
-                return snapshot.info.display
-    return ordered[-1].info.display
+def _transient(
+    ordered: Sequence[Snapshot], year: int, latest: Snapshot | None
+) -> tuple[TransientCode, ...]:
+    """Codes added and retired inside `year` (see `diff_year`), in code order.
+
+    Only codes that appear, vanish or change during the year or after it (in `latest`), or
+    that the last release declares D, can qualify; only their records are loaded.
+    """
+    last = ordered[-1]
+    everywhere = set(ordered[0].hashes)
+    for snapshot in ordered[1:]:
+        everywhere &= snapshot.hashes.keys()
+    candidates = {code for snapshot in ordered for code in snapshot.hashes} - {
+        code
+        for code in everywhere
+        if len({snapshot.hashes[code] for snapshot in ordered}) == 1
+        and (last.actions is not None and last.actions.get(code) != "D")
+    }
+    if latest is not None:
+        candidates |= {
+            code for code, digest in last.hashes.items() if latest.hashes.get(code) != digest
+        }
+    first_seen: dict[str, str] = {}
+    last_seen: dict[str, int] = {}
+    terminated_in: dict[str, str] = {}
+    records: dict[str, Record] = {}
+    for position, snapshot in enumerate(ordered):
+        present = sorted(candidates & snapshot.hashes.keys())
+        for code, record in snapshot.records(present).items():
+            first_seen.setdefault(code, snapshot.info.display)
+            last_seen[code] = position
+            records[code] = record
+            if record.termination_date is not None:
+                terminated_in.setdefault(code, snapshot.info.display)
+    if latest is not None and latest.info.label not in {s.info.label for s in ordered}:
+        for code, record in latest.records(sorted(candidates & latest.hashes.keys())).items():
+            records[code] = record
+            if record.termination_date is not None:
+                terminated_in.setdefault(code, latest.info.display)
+    out: list[TransientCode] = []
+    for code in sorted(records):
+        record = records[code]
+        if record.added_date is None or record.added_date.year != year:
+            continue
+        gone = code not in last.hashes and (latest is None or code not in latest.hashes)
+        end = record.termination_date
+        if end is not None and end.year == year:
+            ended, ended_in = ChangeKind.TERMINATED, terminated_in[code]
+        elif gone and end is None:
+            ended, ended_in = ChangeKind.PURGED, ordered[last_seen[code] + 1].info.display
+        else:
+            continue
+        out.append(
+            TransientCode(
+                code=code,
+                first_seen=first_seen[code],
+                last_seen=ordered[last_seen[code]].info.display,
+                ended=ended,
+                ended_in=ended_in,
+                record=record,
+                termination_date=end,
+            )
+        )
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1031,5 +1192,8 @@ def filter_diff(
         changes=changes,
         unchanged_count=diff.unchanged_count,
         findings=findings,
-        consecutive=diff.consecutive,
+        reconciliation=diff.reconciliation,
+        representation_only=tuple(
+            change for change in diff.representation_only if change.code.startswith(start)
+        ),
     )

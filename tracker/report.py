@@ -248,6 +248,7 @@ def year_dict(year: YearDiff) -> dict[str, Any]:
         "releases": releases,
         "overall": overall,
         "steps": [step.to_dict() for step in year.steps],
+        "missing": list(year.missing),
         "transient": [
             {
                 "code": item.code,

@@ -11,6 +11,7 @@ clock time, so the same releases always give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,7 @@ from tracker.diff import (
     ReleaseDiff,
     YearDiff,
     description_similarity,
+    is_action_only,
 )
 from tracker.record import Record
 from tracker.release import ReleaseInfo, Snapshot
@@ -268,13 +270,27 @@ class ReportView:
     old: ReleaseView
     new: ReleaseView
     consecutive: bool
+    """Same as `reconciled` (the name templates used first)."""
+    reconciled: bool
+    reference: str
+    """The release whose changes `new`'s action codes describe ('' when not determined)."""
+    reference_basis: str
+    reconciliation_note: str
+    """Why the action codes were not reconciled, as a sentence ('' when they were)."""
+    missing: tuple[str, ...]
+    """Releases not stored that a reconciliation would need."""
     categories: tuple[str, ...]
     kind_titles: tuple[str, ...]
     """Titles of `CHANGE_KINDS`, the columns of `families`."""
     kinds: tuple[KindRow, ...]
+    added_codes: int
     changed_codes: int
+    """Codes of the old release with a field change; added and action-code-only excluded."""
     unchanged_codes: int
     bookkeeping_codes: int
+    """Codes whose only change is the action code or its effective date."""
+    representation_codes: int
+    """Codes that differ only in how a value is written (0 vs blank...): counted unchanged."""
     families: tuple[FamilyRow, ...]
     family_chart: Chart
     category_chart: Chart
@@ -306,6 +322,8 @@ class StepRow:
     findings: int
     codes: tuple[tuple[str, tuple[str, ...]], ...]
     """(kind title, codes) for every kind with at least one code."""
+    reconciled: bool
+    reconciliation_note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +349,8 @@ class YearView:
     step_findings: tuple[FindingGroup, ...]
     step_cosmetic_findings: tuple[FindingRow, ...]
     transient: tuple[TransientRow, ...]
+    missing: tuple[str, ...]
+    """The year's CMS releases (quarters) that are not stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +379,11 @@ def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _sentence(text: str) -> str:
+    """`text` with its first letter capitalized, the rest untouched (labels, codes)."""
+    return text[:1].upper() + text[1:]
 
 
 def release_view(info: ReleaseInfo) -> ReleaseView:
@@ -541,11 +566,7 @@ def is_bookkeeping_only(change: CodeChange) -> bool:
     that way each quarter (412 of the 441 changed codes of 2020-JAN -> 2020-OCT); they are counted
     apart so the real changes stand out in the charts.
     """
-    return (
-        change.kind is ChangeKind.CHANGED
-        and bool(change.fields)
-        and all(fc.field in BOOKKEEPING_FIELDS for fc in change.fields)
-    )
+    return is_action_only(change)
 
 
 def _css_kind(kind: ChangeKind) -> str:
@@ -805,17 +826,26 @@ def build_report(
             )
 
     finding_rows = [_finding_row(finding) for finding in diff.findings]
+    summary = diff.summary_counts()
+    reconciliation = diff.reconciliation
     return ReportView(
         title=title or f"HCPCS changes {diff.old.display} → {diff.new.display}",
         old=release_view(diff.old),
         new=release_view(diff.new),
-        consecutive=diff.consecutive,
+        consecutive=reconciliation.reconciled,
+        reconciled=reconciliation.reconciled,
+        reference=reconciliation.reference,
+        reference_basis=reconciliation.basis,
+        reconciliation_note=_sentence(reconciliation.reason),
+        missing=reconciliation.missing,
         categories=tuple(category.value for category in categories),
         kind_titles=kind_titles,
         kinds=kinds,
-        changed_codes=len(diff.changes),
+        added_codes=summary["added"],
+        changed_codes=summary["changed"],
         unchanged_codes=diff.unchanged_count,
-        bookkeeping_codes=sum(row.bookkeeping for row in families),
+        bookkeeping_codes=summary["action_only"],
+        representation_codes=summary["representation_only"],
         families=families,
         family_chart=family_chart,
         category_chart=category_chart,
@@ -870,6 +900,8 @@ def _step_row(step: ReleaseDiff) -> StepRow:
         classification=category(Category.CLASSIFICATION),
         findings=len(step.findings),
         codes=codes,
+        reconciled=step.reconciled,
+        reconciliation_note=_sentence(step.reconciliation.reason),
     )
 
 
@@ -884,7 +916,7 @@ def build_year(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> Year
     first, last = year.releases[0], year.releases[-1]
     span = first.display if first == last else f"{first.display} → {last.display}"
     title = f"HCPCS changes in {first.effective_date.year}: {span}"
-    view = build_report(overall, describer=describer, title=title)
+    view = _with_step_actions(build_report(overall, describer=describer, title=title), year)
     step_rows = [
         _finding_row(finding, f"{step.old.display} → {step.new.display}")
         for step in year.steps
@@ -911,6 +943,51 @@ def build_year(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> Year
                 replacements=describer.replacements(item.record.xrefs),
             )
             for item in year.transient
+        ),
+        missing=year.missing,
+    )
+
+
+def _with_step_actions(view: ReportView, year: YearDiff) -> ReportView:
+    """The first-vs-last view with each change's action letter taken from the release in which
+    the change happened (`C in 2020-APR`), not from the year's last release (where a quarterly
+    file has long reset it to N).
+
+    A field that changed in several quarters shows the last of them, the one that set the value
+    the year ends with; a code added, discontinued or re-activated shows the release that did so.
+    """
+    by_field: dict[tuple[str, str], str] = {}
+    by_code: dict[str, str] = {}
+    for step in year.steps:
+        for change in step.changes:
+            letter = change.new.action_code if change.new is not None else ""
+            where = f"{letter or NONE_TEXT} in {step.new.display}"
+            for fc in change.fields:
+                by_field[(change.code, fc.field)] = where
+            if change.kind is not ChangeKind.CHANGED:
+                by_code[change.code] = where
+
+    def code_row(row: CodeRow) -> CodeRow:
+        where = by_code.get(row.code)
+        return dataclasses.replace(row, action_code=where) if where else row
+
+    def description(row: DescriptionRow) -> DescriptionRow:
+        where = by_field.get((row.code, row.field))
+        return dataclasses.replace(row, action_code=where) if where else row
+
+    def field(row: FieldRow) -> FieldRow:
+        where = by_field.get((row.code, row.field))
+        return dataclasses.replace(row, action_code=where) if where else row
+
+    return dataclasses.replace(
+        view,
+        discontinued=tuple(code_row(row) for row in view.discontinued),
+        reactivated=tuple(code_row(row) for row in view.reactivated),
+        descriptions=tuple(description(row) for row in view.descriptions),
+        cosmetic_descriptions=tuple(description(row) for row in view.cosmetic_descriptions),
+        field_sections=tuple(
+            dataclasses.replace(section, rows=tuple(field(row) for row in section.rows))
+            for section in view.field_sections
         ),
     )
 
