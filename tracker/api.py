@@ -328,7 +328,13 @@ def validate(
     known_at: str | None = None,
 ) -> ValidationSummary:
     """Check every claim row's code on its date of service, streaming the file."""
+    from tracker.outputfile import check_output, open_output, sqlite_file
+
     source = Path(claims)
+    database = sqlite_file(store.engine.url)
+    if output is not None:
+        # Refused before any work: the database, the claims file itself, a folder.
+        check_output(output, inputs=[source], database=database)
     index = query.CodeIndex.load(store, known_at)
     try:
         with source.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
@@ -341,7 +347,8 @@ def validate(
                     date_column=date_column,
                     source_name=source.name,
                 )
-            with Path(output).open("w", newline="", encoding="utf-8") as rows_out:
+            # Written beside the target and renamed over it only when the whole file is done.
+            with open_output(output, inputs=[source], database=database, newline="") as rows_out:
                 return validate_claims(
                     index,
                     rows_in,
