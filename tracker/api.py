@@ -149,7 +149,7 @@ def ingest(
     parsed = parse_source(source)
     label = _resolve_label(source, parsed.data_member, release)
     if isinstance(effective, str):
-        effective_date = parse_effective(effective)
+        effective_date = parse_effective(effective, label)
     else:
         effective_date = effective or label.effective_date
     try:
@@ -373,7 +373,7 @@ def _as_date(value: str | date) -> date:
     try:
         return parse_service_date(value)
     except ValueError as exc:
-        raise ReleaseError(str(exc)) from None
+        raise ReleaseError(f"--as-of {exc}") from None
 
 
 @dataclass
