@@ -558,3 +558,22 @@ def test_bundled_templates_render_the_same_in_the_sandbox(work: Path) -> None:
             work, "report", "2026", "2026-JUL", "--format", fmt, "--templates", str(empty)
         )
         assert plain[0] == 0 and plain == sandboxed
+
+
+def test_markup_in_a_path_on_a_terminal(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal a spinner names the file being ingested; `[/x]` in its path is text."""
+    from rich.console import Console
+
+    import tracker.cli
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=500, markup=False, emoji=False)
+    monkeypatch.setattr(tracker.cli, "err_console", terminal)
+    folder = work / "a["
+    folder.mkdir()
+    source = work / "a[/x]HCPC2026_OCT.txt"
+    shutil.copy(APR, source)
+    code, out, err = _run(work, "ingest", str(source))
+    assert (code, err) == (0, "")
+    assert out.startswith("x]HCPC2026_OCT.txt: stored 2026-OCT,")
+    assert "a[/x]HCPC2026_OCT.txt" in screen.getvalue()

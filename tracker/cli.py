@@ -116,8 +116,11 @@ def _stages(label: str) -> Iterator[api.Progress]:
     if not err_console.is_terminal:
         yield lambda _stage: None
         return
-    with err_console.status(label) as status:
-        yield lambda stage: status.update(f"{label}: {stage}")
+    # A spinner reads a plain string as markup whatever the console says: give it Text.
+    from rich.text import Text
+
+    with err_console.status(Text(printable(label))) as status:
+        yield lambda stage: status.update(Text(printable(f"{label}: {stage}")))
 
 
 @cli.command()
