@@ -60,10 +60,12 @@ class TrackerGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            result = super().invoke(ctx)
-            # Written now, so a full disk is reported here and not at interpreter exit.
-            sys.stdout.flush()
-            return result
+            try:
+                return super().invoke(ctx)
+            finally:
+                # Written now (also before an exit code), so a full disk is reported here and
+                # not at interpreter exit.
+                sys.stdout.flush()
         except TrackerError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
