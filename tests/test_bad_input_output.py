@@ -169,6 +169,16 @@ def test_failed_header_check_keeps_the_old_output(work: Path) -> None:
     )
 
 
+def test_failed_report_keeps_the_old_output(work: Path) -> None:
+    """The output is opened before the report is built; an unknown release then fails."""
+    (work / "report.md").write_text("an earlier report\n")
+    _refused(
+        work,
+        ["report", "2026", "2030-APR", "-o", str(work / "report.md")],
+        "release 2030-APR is not stored (stored: 2026-JAN, 2026-APR, 2026-JUL)",
+    )
+
+
 def test_exception_while_writing_keeps_the_old_output(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
