@@ -11,6 +11,10 @@ Before anything is written the target is compared with the database in use (a SQ
 its journal files) and with every input, by device and inode as well as by resolved path, so a
 hard or symbolic link to them is refused too. A target that exists but is not a regular file
 (`/dev/null`, `/dev/stdout`, a pipe) is written to directly: there is nothing to rename over.
+
+The price of the rename: the target's folder must be writable (not just the file), the new file
+keeps the old one's permission bits but is owned by whoever ran the command, and a target with
+other hard links is replaced by a new file (the other names keep the old content).
 """
 
 from __future__ import annotations
