@@ -17,6 +17,7 @@ from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.parsers import parse_source
 from tracker.parsers.base import SourceFile
@@ -27,7 +28,6 @@ from tracker.report import (
     ReportFormatError,
     TemplateProblem,
     markdown_escape,
-    neutralize,
     render_code,
     render_diff,
     render_year,

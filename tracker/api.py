@@ -155,7 +155,7 @@ def ingest(
     parsed = parse_source(source)
     label = _resolve_label(source, parsed.data_member, release)
     if isinstance(effective, str):
-        effective_date = parse_effective(effective)
+        effective_date = parse_effective(effective, label)
     else:
         effective_date = effective or label.effective_date
     try:
@@ -350,7 +350,13 @@ def validate(
     known_at: str | None = None,
 ) -> ValidationSummary:
     """Check every claim row's code on its date of service, streaming the file."""
+    from tracker.outputfile import check_output, open_output, sqlite_file
+
     source = Path(claims)
+    database = sqlite_file(store.engine.url)
+    if output is not None:
+        # Refused before any work: the database, the claims file itself, a folder.
+        check_output(output, inputs=[source], database=database)
     index = query.CodeIndex.load(store, known_at)
     try:
         with source.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
@@ -363,7 +369,8 @@ def validate(
                     date_column=date_column,
                     source_name=source.name,
                 )
-            with Path(output).open("w", newline="", encoding="utf-8") as rows_out:
+            # Written beside the target and renamed over it only when the whole file is done.
+            with open_output(output, inputs=[source], database=database, newline="") as rows_out:
                 return validate_claims(
                     index,
                     rows_in,
@@ -388,7 +395,7 @@ def _as_date(value: str | date) -> date:
     try:
         return parse_service_date(value)
     except ValueError as exc:
-        raise ReleaseError(str(exc)) from None
+        raise ReleaseError(f"--as-of {exc}") from None
 
 
 @dataclass

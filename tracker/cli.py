@@ -1,13 +1,18 @@
 """The `tracker` command: each subcommand opens the store and calls one `tracker.api` function.
 
 Every `TrackerError` becomes `Error: <message>` on stderr and exit code 1; anything else is a
-bug and keeps its traceback.
+bug and keeps its traceback. Standard output that cannot be written (a full disk) is one such
+error too; a reader that went away (`tracker diff ... | head -1`) ends the command silently.
+Text from files, names and arguments is printed as it is: the consoles read no markup or emoji
+codes, so `[red]` or `[/link]` in a description, a file name or a reason prints as written.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +47,14 @@ else:
     api = _LazyModule("tracker.api")
 
 # Piped output keeps whole lines (no wrapping to a guessed terminal width).
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(
+    highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 200
+)
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+# Errors of a full or failing output device; a closed pipe (EPIPE) is left to click, which
+# ends the command quietly.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 
 class TrackerGroup(click.Group):
@@ -51,9 +62,32 @@ class TrackerGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                # Written now (also before an exit code), so a full disk is reported here and
+                # not at interpreter exit.
+                sys.stdout.flush()
         except TrackerError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _WRITE_ERRORS:
+                raise
+            _discard_stdout()
+            problem = (exc.strerror or str(exc)).lower()
+            raise click.ClickException(f"standard output: cannot write ({problem})") from None
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device: what is still buffered for it cannot be
+    written, and flushing it again at exit would end in a second, unreadable error."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (a test runner's buffer)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,8 +120,11 @@ def _stages(label: str) -> Iterator[api.Progress]:
     if not err_console.is_terminal:
         yield lambda _stage: None
         return
-    with err_console.status(label) as status:
-        yield lambda stage: status.update(f"{label}: {stage}")
+    # A spinner reads a plain string as markup whatever the console says: give it Text.
+    from rich.text import Text
+
+    with err_console.status(Text(printable(label))) as status:
+        yield lambda stage: status.update(Text(printable(f"{label}: {stage}")))
 
 
 @cli.command()
@@ -124,7 +161,7 @@ def ingest(
                 kind=kind,
                 progress=progress,
             )
-        console.print(result.message)
+        console.print(printable(result.message))
 
 
 @cli.command("releases")
@@ -149,10 +186,10 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
             info.kind.value,
             str(info.record_count),
             info.content_sha256[:12],
-            info.source_name,
+            printable(info.source_name),
         ]
         if include_retracted:
-            row.append(info.retraction_reason or "")
+            row.append(printable(info.retraction_reason or ""))
         table.add_row(*row)
     console.print(table)
 
@@ -264,9 +301,9 @@ def codes(
     """The code set as it stood on a date."""
     states = api.codes_as_of(_store(ctx), as_of, prefix=prefix, status=status, known_at=known_at)
     if fmt == "csv":
-        import csv
+        from tracker.csvout import CsvWriter
 
-        out = csv.writer(sys.stdout, lineterminator="\n")
+        out = CsvWriter(sys.stdout, lineterminator="\n")
         out.writerow(["code", "status", "description", "termination_date", "release"])
         for state in states:
             out.writerow(
@@ -321,14 +358,15 @@ def validate(
         date_column=date_column,
         known_at=known_at,
     )
-    console.print(f"{summary.rows} rows checked" + (f", written to {output}" if output else ""))
+    written = f", written to {printable(output)}" if output else ""
+    console.print(f"{summary.rows} rows checked{written}")
     for status_name, count in sorted(summary.statuses.items(), key=lambda item: -item[1]):
         console.print(f"  {status_name:<18} {count:>10}")
     if summary.invalid_codes:
         top = ", ".join(f"{code} ({n})" for code, n in summary.invalid_codes.most_common(10))
-        console.print(f"top invalid codes: {top}")
+        console.print(printable(f"top invalid codes: {top}"))
     for line, problem in summary.bad_rows[:10]:
-        err_console.print(f"{claims}:{line}: {problem}", markup=False)
+        err_console.print(printable(f"{claims}:{line}: {problem}"))
     if summary.bad_row_count > 10:
         err_console.print(f"… and {summary.bad_row_count - 10} more rows that could not be checked")
     if fail_on_invalid and summary.invalid:
@@ -531,19 +569,32 @@ def report(
     if year is not None:
         if old or new:
             raise TrackerError("give either two releases or --year, not both")
-        text = api.report_year(_store(ctx), year, fmt, templates=templates)
-    elif old and new:
-        text = api.report(_store(ctx), old, new, fmt, templates=templates)
-    else:
+    elif not (old and new):
         raise TrackerError("give two releases (tracker report 2020-JAN 2020-APR) or --year 2020")
+    store = _store(ctx)
+
+    def build() -> str:
+        if year is not None:
+            return api.report_year(store, year, fmt, templates=templates)
+        assert old is not None and new is not None
+        return api.report(store, old, new, fmt, templates=templates)
+
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(build(), nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise TrackerError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
-    console.print(f"wrote {output} ({len(text.encode('utf-8'))} bytes)")
+    from tracker.outputfile import open_output, sqlite_file
+
+    # Opened (checked, its temporary file made) before the report is built: a refused or
+    # unwritable output fails at once, and an interrupted run leaves the old file as it was.
+    with open_output(
+        output,
+        database=sqlite_file(store.engine.url),
+        input_folders=[templates] if templates is not None else [],
+        newline="",
+    ) as stream:
+        text = build()
+        stream.write(text)
+    console.print(printable(f"wrote {output} ({len(text.encode('utf-8'))} bytes)"))
 
 
 @cli.command()
@@ -659,7 +710,7 @@ def verify(ctx: click.Context, no_reparse: bool) -> None:
 def retract(ctx: click.Context, release: str, reason: str) -> None:
     """Mark a release as wrong; it stays stored but leaves default listings and queries."""
     info = api.retract(_store(ctx), release, reason)
-    console.print(f"retracted {info.display}: {info.retraction_reason}")
+    console.print(printable(f"retracted {info.display}: {info.retraction_reason}"))
 
 
 @cli.group()
@@ -676,7 +727,7 @@ def db_upgrade(ctx: click.Context) -> None:
     store = Store.open(ctx.find_root().obj["db"], migrate=False)
     ctx.call_on_close(store.close)
     before, after = api.upgrade_db(store)
-    console.print(f"{store.url}: schema at revision {after} (was {before or 'empty'})")
+    console.print(printable(f"{store.url}: schema at revision {after} (was {before or 'empty'})"))
 
 
 def main() -> None:

@@ -32,6 +32,14 @@ MONTH_NAMES = {
     "DEC": 12,
 }
 CODE_SET = "hcpcs"
+# HCPCS Level II dates from the 1980s; a label outside these years is a typo (`0000`, `20200`),
+# and refusing it keeps every date derived from a label inside the calendar.
+FIRST_YEAR, LAST_YEAR = 1980, 2100
+# Issues are stored as 32-bit integers (PostgreSQL `integer`).
+MAX_ISSUE = 2**31 - 1
+# An effective date this many years or more away from its label's year is a typo, not a
+# correction effective early or late.
+EFFECTIVE_YEARS_AWAY = 2
 
 
 class ReleaseKind(StrEnum):
@@ -68,10 +76,15 @@ def parse_label(text: str) -> tuple[ReleaseLabel, int | None]:
             f"release {text!r} is not a label like 2020-APR, 2020 (the annual file) or 2020-APR#2"
         )
     month = (match["month"] or "JAN").upper()
+    year = int(match["year"])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ReleaseError(f"release {text!r}: year {year} is not in {FIRST_YEAR}-{LAST_YEAR}")
     issue = int(match["issue"]) if match["issue"] else None
     if issue is not None and issue < 1:
         raise ReleaseError(f"release {text!r}: issue numbers start at 1")
-    return ReleaseLabel(int(match["year"]), month), issue
+    if issue is not None and issue > MAX_ISSUE:
+        raise ReleaseError(f"release {text!r}: issue number is too large")
+    return ReleaseLabel(year, month), issue
 
 
 def _year(digits: str) -> int:
@@ -102,18 +115,25 @@ def infer_label(file_name: str) -> ReleaseLabel | None:
         match = pattern.search(base)
         if match:
             year = _year(match["year"])
-            if not 1980 <= year <= 2100:
+            if not FIRST_YEAR <= year <= LAST_YEAR:
                 continue
             month = (match["month"] or "JAN").upper()
             return ReleaseLabel(year, month)
     return None
 
 
-def parse_effective(text: str) -> date:
+def parse_effective(text: str, label: ReleaseLabel | None = None) -> date:
+    """`YYYY-MM-DD`; with `label`, also within a year of the label's year (else a typo)."""
     try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+        value = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise ReleaseError(f"effective date {text!r} is not YYYY-MM-DD") from None
+        raise ReleaseError(f"--effective {text!r}: not a date as YYYY-MM-DD") from None
+    if label is not None and abs(value.year - label.year) >= EFFECTIVE_YEARS_AWAY:
+        raise ReleaseError(
+            f"--effective {text!r}: more than a year away from release {label}"
+            " (a correction is effective within a year of its label)"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)

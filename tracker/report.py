@@ -13,12 +13,10 @@ Nothing here reads a clock, so the same releases always render to the same bytes
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +30,9 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.sandbox import SandboxedEnvironment
 
+from tracker.csvout import write_csv
 from tracker.errors import TrackerError
 from tracker.resources import resource_dir
 
@@ -69,13 +69,19 @@ def markdown_escape(value: Any) -> str:
 
 
 def environment(user_templates: Path | None = None) -> Environment:
+    """The bundled templates, or a user folder searched first.
+
+    A user folder renders in Jinja's sandbox: a shared template can format the report but
+    cannot reach Python internals (`''.__class__.__mro__`, a function's globals).
+    """
     loaders = []
     if user_templates is not None:
         if not user_templates.is_dir():
             raise TemplateProblem(f"{user_templates}: template folder does not exist")
         loaders.append(FileSystemLoader(str(user_templates)))
     loaders.append(FileSystemLoader(str(resource_dir("templates"))))
-    env = Environment(
+    kind = Environment if user_templates is None else SandboxedEnvironment
+    env = kind(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
@@ -116,13 +122,14 @@ def render(name: str, context: Mapping[str, Any], *, user_templates: Path | None
         located = _template_line(exc)
         where = f"{located[0]}:{located[1]}" if located else name
         raise TemplateProblem(f"{where}: {_one_line(str(exc))}") from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        # A template can also fail in Python (a filter on the wrong type): still one line.
+    except Exception as exc:
+        # A template can also fail in Python (`{{ 1/0 }}`, a filter on the wrong type, a macro
+        # calling itself forever): still one line, at the template line that failed.
         located = _template_line(exc)
-        if located is None:
-            raise
+        where = f"{located[0]}:{located[1]}" if located else name
+        detail = _one_line(str(exc))
         raise TemplateProblem(
-            f"{located[0]}:{located[1]}: {type(exc).__name__}: {_one_line(str(exc))}"
+            f"{where}: {type(exc).__name__}" + (f": {detail}" if detail else "")
         ) from None
 
 
@@ -286,24 +293,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "declared_action",
     "long_description",
 )
-
-# A spreadsheet treats a cell starting with one of these as a formula (tab and CR too, which
-# some spreadsheets strip before looking).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(cell: str) -> str:
-    """A cell that no spreadsheet will run as a formula (the OWASP CSV-injection advice)."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
-def write_csv(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(list(header))
-    for row in rows:
-        writer.writerow([neutralize(cell) for cell in row])
-    return buffer.getvalue()
 
 
 def _xref_codes(diff: ReleaseDiff) -> set[str]:

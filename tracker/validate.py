@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TextIO, cast
 
+from tracker.csvout import neutralize
 from tracker.errors import SourceError
 from tracker.query import CodeIndex, CodeState, Status
 
@@ -83,9 +84,11 @@ def _answer(state: CodeState) -> tuple[str, ...]:
     termination = record.termination_date if record else None
     replacements = state.replacements
     release = state.meaning_release
+    # The appended cells go through the shared CSV neutralizing (a description may start with
+    # `=`); it is paid once per distinct answer, not per row. Input cells are copied as read.
     return (
         _STATUS_TEXT[state.status],
-        meaning.long_description if meaning else "",
+        neutralize(meaning.long_description) if meaning else "",
         termination.isoformat() if termination else "",
         " ".join([r.code for r in replacements]) if replacements else "",
         release.display if release else "",
@@ -295,7 +298,7 @@ class _Answers:
 
 
 def _error(message: str) -> tuple[str, ...]:
-    return (ERROR_STATUS, message, "", "", "")
+    return (ERROR_STATUS, neutralize(message), "", "", "")
 
 
 class _Run:
