@@ -35,7 +35,13 @@ from tracker.release import (
     parse_label,
 )
 from tracker.store import Store, prepare
-from tracker.validate import ValidationSummary, parse_service_date, validate_claims
+from tracker.validate import (
+    ValidationSummary,
+    claims_encoding,
+    output_encoding,
+    parse_service_date,
+    validate_claims,
+)
 
 __all__ = [
     "CodeState",
@@ -326,12 +332,18 @@ def validate(
     code_column: str = "hcpcs",
     date_column: str = "dos",
     known_at: str | None = None,
+    encoding: str | None = None,
 ) -> ValidationSummary:
-    """Check every claim row's code on its date of service, streaming the file."""
+    """Check every claim row's code on its date of service, streaming the file.
+
+    The file is read in `encoding` or the one it is found in (`claims_encoding`), and the
+    annotated copy written in the same, so columns passed through keep their bytes.
+    """
     source = Path(claims)
     index = query.CodeIndex.load(store, known_at)
     try:
-        with source.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
+        found = claims_encoding(source, encoding)
+        with source.open(newline="", encoding=found) as rows_in:
             if output is None:
                 return validate_claims(
                     index,
@@ -341,7 +353,9 @@ def validate(
                     date_column=date_column,
                     source_name=source.name,
                 )
-            with Path(output).open("w", newline="", encoding="utf-8") as rows_out:
+            with Path(output).open(
+                "w", newline="", encoding=output_encoding(found), errors="replace"
+            ) as rows_out:
                 return validate_claims(
                     index,
                     rows_in,
