@@ -111,6 +111,26 @@ def _text(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def fault_kind(exc: SQLAlchemyError) -> str | None:
+    """`lost` (connection dropped), `read-only`, `denied` (role lacks a privilege) or None."""
+    orig = getattr(exc, "orig", None)
+    lowered = _text(orig if orig is not None else exc).lower()
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated
+        or sqlstate.startswith(("08", "57P"))
+        or "server closed the connection" in lowered
+        or "connection is closed" in lowered
+        or "consuming input failed" in lowered
+    ):
+        return "lost"
+    if "readonly database" in lowered or sqlstate == "25006":
+        return "read-only"
+    if sqlstate == "42501":
+        return "denied"
+    return None
+
+
 def store_fault(url: str, exc: SQLAlchemyError, action: str | None = None) -> StoreError:
     """One line for a database failure: which database, what happened, what to do.
 
@@ -119,30 +139,22 @@ def store_fault(url: str, exc: SQLAlchemyError, action: str | None = None) -> St
     shown = display_url(url)
     orig = getattr(exc, "orig", None)
     detail = _text(orig if orig is not None else exc)
-    sqlstate = getattr(orig, "sqlstate", None) or ""
-    lowered = detail.lower()
-    if isinstance(exc, DBAPIError) and (
-        exc.connection_invalidated
-        or sqlstate.startswith(("08", "57P"))
-        or "server closed the connection" in lowered
-        or "connection is closed" in lowered
-        or "consuming input failed" in lowered
-    ):
+    kind = fault_kind(exc)
+    doing = action or "this command"
+    if kind == "lost":
         done = f"nothing was changed; run {action} again" if action else "run the command again"
         return StoreError(f"{shown}: the connection to the database was lost; {done}")
-    if "readonly database" in lowered or "read-only" in lowered or sqlstate == "25006":
-        doing = action or "this command"
+    if kind == "read-only":
         return StoreError(
             f"{shown}: the database is read-only ({detail}); {doing} needs write access to it"
             " (for SQLite, to the file and its folder)"
         )
-    if sqlstate == "42501":
-        doing = action or "this command"
+    if kind == "denied":
         return StoreError(
             f"{shown}: permission denied ({detail}); {doing} needs a database role"
             " that may write the tracker's tables"
         )
-    if action and "unable to open database file" in lowered:
+    if action and "unable to open database file" in detail.lower():
         return StoreError(
             f"{shown}: cannot write the database ({detail}); {action} needs write access to"
             " the file and its folder"
@@ -207,9 +219,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
             command.upgrade(_alembic_config(connection), "head")
     except DBAPIError as exc:
         fault = store_fault(str(engine.url), exc, "upgrade")
-        if before is not None and fault.args[0].startswith(
-            (f"{shown}: the database is read-only", f"{shown}: permission denied")
-        ):
+        if before is not None and fault_kind(exc) in ("read-only", "denied"):
             raise StoreError(
                 f"{shown}: the database schema is at revision {before}, this version needs"
                 f" {SCHEMA_REVISION}; run `tracker db upgrade` with a writable connection"
