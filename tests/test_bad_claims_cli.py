@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -284,3 +285,23 @@ def test_summary_counts_and_output_are_consistent(db: Path, tmp_path: Path) -> N
     rows = _rows(out)
     assert [row[0] for row in rows[1:]] == [str(n) for n in range(500)]
     assert {len(row) for row in rows} == {4 + len(OUTPUT_COLUMNS)}
+
+
+def test_a_pipe_is_read_once(db: Path, tmp_path: Path) -> None:
+    """`tracker validate <(zcat claims.csv.gz)`: a pipe cannot be scanned ahead for its
+    encoding, so it is read once, as UTF-8."""
+    import threading
+
+    fifo = tmp_path / "claims.pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w") as pipe:
+            pipe.write("claim,hcpcs,dos\n1,S0353,2026-02-01\n2,ZZ999,2026-02-01\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "validate", str(fifo)])
+    writer.join(timeout=30)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "2 rows checked" in result.stdout

@@ -343,7 +343,9 @@ def validate(
     index = query.CodeIndex.load(store, known_at)
     try:
         found = claims_encoding(source, encoding)
-        with source.open(newline="", encoding=found) as rows_in:
+        # A pipe is not scanned ahead, so a byte its encoding lacks cannot be ruled out.
+        errors = "strict" if source.is_file() else "replace"
+        with source.open(newline="", encoding=found, errors=errors) as rows_in:
             if output is None:
                 return validate_claims(
                     index,

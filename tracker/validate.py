@@ -126,6 +126,14 @@ def claims_encoding(path: Path, encoding: str | None = None) -> str:
             name = codecs.lookup(encoding).name
         except LookupError:
             raise SourceError("--encoding", f"unknown encoding {encoding!r}") from None
+    if not path.is_file():
+        # A pipe (`<(zcat claims.csv.gz)`) can be read only once: no scan ahead.
+        return name if encoding is not None else "utf-8-sig"
+    with path.open("rb") as raw:
+        start = raw.read(4)
+    if encoding is not None:
+        if name == "utf-8" and start.startswith(codecs.BOM_UTF8):
+            name = "utf-8-sig"
         offset = _undecodable_at(path, name)
         if offset is not None:
             raise SourceError(
@@ -134,8 +142,6 @@ def claims_encoding(path: Path, encoding: str | None = None) -> str:
                 _line_of(path, offset),
             )
         return name
-    with path.open("rb") as raw:
-        start = raw.read(4)
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     for name in ("utf-8", "cp1252"):
