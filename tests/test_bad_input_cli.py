@@ -282,6 +282,7 @@ def test_database_that_is_not_one(tmp_path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert (result.exit_code, result.stderr) == (
         1,
-        f"Error: sqlite:///{path}: cannot open database (file is not a database)\n",
+        f"Error: sqlite:///{path}: cannot open database (file is not a database);"
+        " give a tracker database file, or a new file path to create one\n",
     )
     assert _digest(path) == before

@@ -35,7 +35,13 @@ from tracker.release import (
     parse_label,
 )
 from tracker.store import Store, prepare
-from tracker.validate import ValidationSummary, parse_service_date, validate_claims
+from tracker.validate import (
+    ValidationSummary,
+    claims_encoding,
+    output_encoding,
+    parse_service_date,
+    validate_claims,
+)
 from tracker.validity import ValidityInterval
 
 __all__ = [
@@ -348,8 +354,13 @@ def validate(
     code_column: str = "hcpcs",
     date_column: str = "dos",
     known_at: str | None = None,
+    encoding: str | None = None,
 ) -> ValidationSummary:
-    """Check every claim row's code on its date of service, streaming the file."""
+    """Check every claim row's code on its date of service, streaming the file.
+
+    The file is read in `encoding` or the one it is found in (`claims_encoding`), and the
+    annotated copy written in the same, so columns passed through keep their bytes.
+    """
     from tracker.outputfile import check_output, open_output, sqlite_file
 
     source = Path(claims)
@@ -359,7 +370,10 @@ def validate(
         check_output(output, inputs=[source], database=database)
     index = query.CodeIndex.load(store, known_at)
     try:
-        with source.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
+        found = claims_encoding(source, encoding)
+        # A pipe is not scanned ahead, so a byte its encoding lacks cannot be ruled out.
+        errors = "strict" if source.is_file() else "replace"
+        with source.open(newline="", encoding=found, errors=errors) as rows_in:
             if output is None:
                 return validate_claims(
                     index,
@@ -370,7 +384,14 @@ def validate(
                     source_name=source.name,
                 )
             # Written beside the target and renamed over it only when the whole file is done.
-            with open_output(output, inputs=[source], database=database, newline="") as rows_out:
+            with open_output(
+                output,
+                inputs=[source],
+                database=database,
+                newline="",
+                encoding=output_encoding(found),
+                errors="replace",
+            ) as rows_out:
                 return validate_claims(
                     index,
                     rows_in,

@@ -339,6 +339,11 @@ def codes(
 @click.option("--known-at", help="Validate as known at this release (default: the latest).")
 @click.option("-o", "--output", type=click.Path(path_type=str), help="Annotated CSV to write.")
 @click.option("--fail-on-invalid", is_flag=True, help="Exit 2 when any row is not active.")
+@click.option(
+    "--encoding",
+    help="Encoding of the claims file (default: UTF-8 if it decodes, else Windows-1252/Latin-1);"
+    " the output is written in the same.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -348,6 +353,7 @@ def validate(
     known_at: str | None,
     output: str | None,
     fail_on_invalid: bool,
+    encoding: str | None,
 ) -> None:
     """Check each claim's code on its date of service (streams files of any size)."""
     summary = api.validate(
@@ -357,6 +363,7 @@ def validate(
         code_column=code_column,
         date_column=date_column,
         known_at=known_at,
+        encoding=encoding,
     )
     written = f", written to {printable(output)}" if output else ""
     console.print(f"{summary.rows} rows checked{written}")

@@ -156,8 +156,11 @@ def open_output(
     database: Path | None = None,
     input_folders: Iterable[str | Path] = (),
     newline: str | None = None,
+    encoding: str = "utf-8",
+    errors: str = "strict",
 ) -> Iterator[TextIO]:
-    """A UTF-8 text file that replaces `target` when the block ends without an exception.
+    """A text file (UTF-8 unless told) that replaces `target` when the block ends without an
+    exception.
 
     OS errors while opening, writing or renaming become one-line `OutputError`s naming the
     target; any exception leaves the target as it was and removes the temporary file.
@@ -171,7 +174,7 @@ def open_output(
     except OSError as exc:
         raise write_failure(target, exc) from None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        with _direct(target, real, newline) as stream:
+        with _direct(target, real, newline, encoding, errors) as stream:
             yield stream
         return
     with _sigterm_unwinds():
@@ -180,7 +183,7 @@ def open_output(
         except OSError as exc:
             raise write_failure(target, exc) from None
         temp = Path(temp_name)
-        stream = _Output(target, open(handle, "wb"), newline)  # noqa: SIM115
+        stream = _Output(target, open(handle, "wb"), newline, encoding, errors)  # noqa: SIM115
         try:
             yield stream
             stream.flush()
@@ -201,8 +204,17 @@ class _Output(io.TextIOWrapper):
     """The output stream: a failed write is an `OutputError` naming the target, so it is told
     apart from errors of the command's other files."""
 
-    def __init__(self, target: str | Path, raw: IO[bytes], newline: str | None) -> None:
-        super().__init__(cast(io.BufferedWriter, raw), encoding="utf-8", newline=newline)
+    def __init__(
+        self,
+        target: str | Path,
+        raw: IO[bytes],
+        newline: str | None,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+    ) -> None:
+        super().__init__(
+            cast(io.BufferedWriter, raw), encoding=encoding, errors=errors, newline=newline
+        )
         self.target = target
 
     def write(self, text: str) -> int:
@@ -225,13 +237,15 @@ def _discard(stream: _Output, temp: Path) -> None:
 
 
 @contextmanager
-def _direct(target: str | Path, real: Path, newline: str | None) -> Iterator[TextIO]:
+def _direct(
+    target: str | Path, real: Path, newline: str | None, encoding: str, errors: str
+) -> Iterator[TextIO]:
     """A device or pipe given as the output: written in place."""
     try:
         raw = real.open("wb")
     except OSError as exc:
         raise write_failure(target, exc) from None
-    stream = _Output(target, raw, newline)
+    stream = _Output(target, raw, newline, encoding, errors)
     try:
         yield stream
         stream.close()

@@ -3,22 +3,26 @@
 A claims file can be far larger than memory, so it is read and written a bounded chunk of lines
 at a time; only the code index (one release's worth of records) and bounded caches of answers
 are held.
-A row that cannot be checked (no code, a date in no known format) is reported with its line
-number and marked `error` in the output; it never stops the run.
+A row that cannot be checked (no code, a date in no known format, too few or too many fields,
+a line over `LINE_LIMIT`) is reported with its physical line number and marked `error` in the
+output, its message in `hcpcs_error`; it never stops the run. A quoted field that is never
+closed would swallow the rest of the file as one row, so it stops the run naming its line.
 """
 
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import io
 import itertools
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TextIO, cast
 
 from tracker.csvout import neutralize
@@ -31,6 +35,7 @@ OUTPUT_COLUMNS = (
     "hcpcs_termination_date",
     "hcpcs_replacements",
     "hcpcs_release",
+    "hcpcs_error",
 )
 ERROR_STATUS = "error"
 CACHE_LIMIT = 50_000
@@ -38,6 +43,11 @@ BAD_ROWS_KEPT = 50
 # The file is read this many characters of whole lines at a time (a few thousand rows): large
 # enough that per-chunk costs vanish, small enough that memory stays flat.
 CHUNK_CHARS = 1 << 17
+# A physical line (or a row spanning lines) longer than this is not read into memory: the line
+# is skipped and reported, so a file with a 1 GiB line still runs in bounded memory.
+LINE_LIMIT = 1 << 20
+# Bytes read at a time when checking which encoding a file is in.
+_SCAN_BYTES = 1 << 20
 
 _US = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
@@ -92,6 +102,7 @@ def _answer(state: CodeState) -> tuple[str, ...]:
         termination.isoformat() if termination else "",
         " ".join([r.code for r in replacements]) if replacements else "",
         release.display if release else "",
+        "",
     )
 
 
@@ -102,6 +113,81 @@ def _column(header: list[str], wanted: str, source_name: str) -> int:
     except ValueError:
         columns = ", ".join(header) or "none"
         raise SourceError(source_name, f"no column {wanted!r} (columns: {columns})", 1) from None
+
+
+def claims_encoding(path: Path, encoding: str | None = None) -> str:
+    """The encoding to read `path` in and write its annotated copy in.
+
+    Given `encoding`, the whole file must decode in it. Otherwise UTF-8 if the file decodes as
+    UTF-8 (`utf-8-sig` when it starts with a byte-order mark, `utf-16` with a UTF-16 one), else
+    Windows-1252, else Latin-1 (which decodes any bytes): claims exported on Windows are often
+    1252, and reading them as UTF-8 would turn every accented byte into U+FFFD. Each of these
+    decodes and re-encodes to the same bytes, so pass-through columns keep their bytes.
+    """
+    if encoding is not None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise SourceError("--encoding", f"unknown encoding {encoding!r}") from None
+    if not path.is_file():
+        # A pipe (`<(zcat claims.csv.gz)`) can be read only once: no scan ahead.
+        return name if encoding is not None else "utf-8-sig"
+    with path.open("rb") as raw:
+        start = raw.read(4)
+    if encoding is not None:
+        if name == "utf-8" and start.startswith(codecs.BOM_UTF8):
+            name = "utf-8-sig"
+        offset = _undecodable_at(path, name)
+        if offset is not None:
+            raise SourceError(
+                path.name,
+                f"not {encoding} text (byte {offset + 1} of the file)",
+                _line_of(path, offset),
+            )
+        return name
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for name in ("utf-8", "cp1252"):
+        if _undecodable_at(path, name) is None:
+            return "utf-8-sig" if name == "utf-8" and start.startswith(codecs.BOM_UTF8) else name
+    return "latin-1"
+
+
+def output_encoding(encoding: str) -> str:
+    """The annotated copy's encoding: the input's, without adding a byte-order mark."""
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _undecodable_at(path: Path, encoding: str) -> int | None:
+    """The offset of the first byte that does not decode in `encoding`, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    ascii_safe = codecs.lookup(encoding).name in ("utf-8", "cp1252", "iso8859-1")
+    offset = 0
+    with path.open("rb") as raw:
+        while True:
+            block = raw.read(_SCAN_BYTES)
+            pending = len(decoder.getstate()[0])
+            if not (ascii_safe and not pending and block.isascii()):
+                try:
+                    decoder.decode(block, final=not block)
+                except UnicodeDecodeError as exc:
+                    return max(offset - pending + exc.start, 0)
+            if not block:
+                return None
+            offset += len(block)
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The physical line holding byte `offset`."""
+    lines = 1
+    with path.open("rb") as raw:
+        while offset > 0:
+            block = raw.read(min(_SCAN_BYTES, offset))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return lines
 
 
 def validate_claims(
@@ -115,53 +201,206 @@ def validate_claims(
 ) -> ValidationSummary:
     """Check every row's code on its date of service; append the answer columns to `rows_out`.
 
-    The output is, byte for byte, what `csv.writer(lineterminator="\n")` writes for each row
-    `csv.reader` reads plus its answer columns. The csv module's per-field cost was most of a
-    million-row run, so it is paid only where it can change the result: a line without a quote,
-    NUL or stray CR reads as `line.split(",")`, and writing those fields back gives the line
-    itself, so such a line is copied as text and followed by its answer columns, rendered once
-    per distinct answer. The file is read in chunks of lines; a chunk of such lines is answered
-    with C-level `map`s (no Python code per row), any other chunk line by line, its quoted lines
-    through one `csv.reader` fed from the same file, so a quoted field spanning lines (even
-    past the chunk) reads exactly as before.
+    For a well-formed file the output is, byte for byte, what `csv.writer(lineterminator="\n")`
+    writes for each row `csv.reader` reads plus its answer columns. The csv module's per-field
+    cost was most of a million-row run, so it is paid only where it can change the result: a
+    line without a quote, NUL or stray CR reads as `line.split(",")`, and writing those fields
+    back gives the line itself, so such a line is copied as text and followed by its answer
+    columns, rendered once per distinct answer. The file is read in chunks of lines; a chunk of
+    such lines, all as wide as the header, is answered with C-level `map`s (no Python code per
+    row), any other chunk line by line, its quoted lines through one `csv.reader` fed from the
+    same lines, so a quoted field spanning lines (even past the chunk) reads exactly as before.
+
+    Rows are kept aligned with the header: a row with too few fields is padded, one with too
+    many cut to the header's width, and either is an `error` row.
     """
-    feed = _LineFeed(rows_in)
+    limit = csv.field_size_limit()
+    # Rows are bounded by LINE_LIMIT here, so the csv module's own (smaller) field limit would
+    # only turn a long but bounded field into a failure.
+    csv.field_size_limit(max(limit, LINE_LIMIT + 1))
+    try:
+        return _validate(index, rows_in, rows_out, code_column, date_column, source_name)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _validate(
+    index: CodeIndex,
+    rows_in: TextIO,
+    rows_out: TextIO | None,
+    code_column: str,
+    date_column: str,
+    source_name: str,
+) -> ValidationSummary:
+    lines = _Lines(rows_in)
+    feed = _LineFeed(lines)
     reader = csv.reader(feed)
+    first = lines.chunk()
+    if not first:
+        raise SourceError(source_name, "file is empty (no header row)", 1)
+    chunk = iter(first)
+    feed.follow(chunk)
+    feed.start(next(chunk))
+    if feed.pushed is _OVERLONG:
+        raise SourceError(source_name, f"header row is longer than {LINE_LIMIT:,} characters", 1)
     try:
         header = next(reader)
-    except StopIteration:
-        raise SourceError(source_name, "file is empty (no header row)", 1) from None
-    except csv.Error as exc:
-        raise SourceError(source_name, f"not a CSV file ({exc})", 1) from None
+    except (csv.Error, _RowTooLong):
+        raise SourceError(source_name, "not a CSV file (no readable header row)", 1) from None
+    if feed.ended_inside:
+        raise SourceError(source_name, "header row has a quoted field that is never closed", 1)
     code_at = _column(header, code_column, source_name)
     date_at = _column(header, date_column, source_name)
-    run = _Run(index, reader, feed, rows_out, code_at, date_at, source_name)
+    run = _Run(index, reader, feed, rows_out, len(header), code_at, date_at, source_name)
+    run.line_number = feed.taken
     if rows_out is not None:
         rows_out.write(run.render([*header, *OUTPUT_COLUMNS]))
+    rest = list(chunk)
+    if rest and not run.chunk(rest):
+        run.line_by_line(rest)
     while True:
-        lines = rows_in.readlines(CHUNK_CHARS)
-        if not lines:
+        more = lines.chunk()
+        if not more:
             break
-        if not run.chunk(lines):
-            run.line_by_line(lines)
+        if not run.chunk(more):
+            run.line_by_line(more)
     summary = run.summary
     summary.rows = sum(summary.statuses.values())
     return summary
 
 
+class _Overlong(str):
+    """Stands for a physical line over LINE_LIMIT that was skipped, not read into memory.
+
+    Its text is a NUL, so the chunk path (which refuses NULs) hands it to the line path."""
+
+    __slots__ = ()
+
+
+_OVERLONG = _Overlong("\x00")
+
+
+class _Lines:
+    """The file's physical lines (ends kept; `\n`, `\r\n` or a lone `\r`, as `csv.reader`
+    sees them), a bounded chunk at a time, each line at most LINE_LIMIT characters.
+
+    `chunk()` returns the next lines; iterating takes one line at a time from the same place
+    (the csv reader reading on past a chunk for a quoted field).
+    """
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+        self._tail = ""  # an incomplete last line, or one ending in CR (an LF may follow)
+        self._skipping = False  # inside an overlong line, reading on to its end
+        self._skip_lf = False  # an overlong line ended in CR at the end of a block
+        self._eof = False
+        self._rest: list[str] = []
+        self._at = 0
+
+    def chunk(self) -> list[str]:
+        if self._at < len(self._rest):
+            lines = self._rest[self._at :] if self._at else self._rest
+            self._rest, self._at = [], 0
+            return lines
+        while not self._eof:
+            lines = self._read()
+            if lines:
+                return lines
+        return []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        while self._at >= len(self._rest):
+            if self._eof:
+                raise StopIteration
+            self._rest, self._at = self._read(), 0
+        line = self._rest[self._at]
+        self._at += 1
+        return line
+
+    def _read(self) -> list[str]:
+        data = self._file.read(CHUNK_CHARS)
+        if not data:
+            self._eof = True
+            tail, self._tail = self._tail, ""
+            if self._skipping:
+                self._skipping = False
+                return [_OVERLONG]
+            return [tail] if tail else []
+        if self._skip_lf:
+            self._skip_lf = False
+            if data.startswith("\n"):
+                data = data[1:]
+        lines: list[str] = []
+        if self._skipping:
+            ends = [at for at in (data.find("\n"), data.find("\r")) if at >= 0]
+            if not ends:
+                return []
+            end = min(ends)
+            if data[end] == "\r":
+                if end + 1 == len(data):
+                    self._skip_lf = True
+                elif data[end + 1] == "\n":
+                    end += 1
+            data = data[end + 1 :]
+            self._skipping = False
+            lines.append(_OVERLONG)
+        text = self._tail + data if self._tail else data
+        self._tail = ""
+        found = io.StringIO(text, newline="").readlines()
+        if found:
+            last = found[-1]
+            if last[-1] not in "\r\n" or last[-1] == "\r":
+                self._tail = found.pop()
+        if len(text) > LINE_LIMIT:
+            found = [_OVERLONG if len(line) > LINE_LIMIT else line for line in found]
+            if len(self._tail) > LINE_LIMIT:
+                tail, self._tail = self._tail, ""
+                if tail[-1] == "\r":
+                    self._skip_lf = True
+                    found.append(_OVERLONG)
+                else:
+                    self._skipping = True
+        if lines:
+            lines.extend(found)
+            return lines
+        return found
+
+
+class _RowTooLong(Exception):
+    """A row spanning lines grew past LINE_LIMIT (a quote never closed, most likely)."""
+
+
 class _LineFeed:
-    """The csv reader's input: the line handed back to it, then the rest of the chunk, then the
-    file, so a quoted field may span lines past the chunk it started in."""
+    """The csv reader's input: the line handed to it, then the rest of the chunk, then the
+    file, so a quoted field may span lines past the chunk it started in.
 
-    __slots__ = ("_file", "_lines", "pushed")
+    It counts the physical lines each row takes and its length, so rows are reported by their
+    first physical line and a row cannot grow past LINE_LIMIT, and notes when a row ran into the
+    end of the file (only a quoted field left open does that).
+    """
 
-    def __init__(self, file: Iterable[str]) -> None:
-        self._file = iter(file)
-        self._lines: Iterator[str] = self._file
+    __slots__ = ("_file", "_lines", "ended_inside", "pushed", "row_chars", "taken")
+
+    def __init__(self, file: Iterator[str]) -> None:
+        self._file = file
+        self._lines: Iterator[str] = file
         self.pushed: str | None = None
+        self.taken = 0
+        self.row_chars = 0
+        self.ended_inside = False
 
     def follow(self, chunk: Iterator[str]) -> None:
         self._lines = itertools.chain(chunk, self._file)
+
+    def start(self, line: str) -> None:
+        """The next row starts with `line`."""
+        self.pushed = line
+        self.taken = 0
+        self.row_chars = 0
+        self.ended_inside = False
 
     def __iter__(self) -> _LineFeed:
         return self
@@ -169,8 +408,17 @@ class _LineFeed:
     def __next__(self) -> str:
         line = self.pushed
         if line is None:
-            return next(self._lines)
-        self.pushed = None
+            try:
+                line = next(self._lines)
+            except StopIteration:
+                self.ended_inside = True
+                raise
+        else:
+            self.pushed = None
+        self.taken += 1
+        self.row_chars += len(line)
+        if line is _OVERLONG or self.row_chars > LINE_LIMIT:
+            raise _RowTooLong
         return line
 
 
@@ -298,7 +546,8 @@ class _Answers:
 
 
 def _error(message: str) -> tuple[str, ...]:
-    return (ERROR_STATUS, neutralize(message), "", "", "")
+    """A row that cannot be checked: the message has its own column, never a description's."""
+    return (ERROR_STATUS, "", "", "", "", neutralize(message))
 
 
 class _Run:
@@ -310,6 +559,7 @@ class _Run:
         reader: Iterator[list[str]],
         feed: _LineFeed,
         rows_out: TextIO | None,
+        width: int,
         code_at: int,
         date_at: int,
         source_name: str,
@@ -319,19 +569,18 @@ class _Run:
         self.reader = reader
         self.feed = feed
         self.write = rows_out.write if rows_out is not None else None
+        self.width = width
         self.code_at = code_at
         self.date_at = date_at
-        self.both_at = max(code_at, date_at)
         self.source_name = source_name
         self.summary = ValidationSummary()
-        self.line_number = 1  # of the last row read; rows are counted as csv.reader yields them
-        self.size_limit = csv.field_size_limit()
+        self.line_number = 1  # physical lines read so far
 
     def chunk(self, lines: list[str]) -> bool:
         """Answer a chunk of plain lines without Python code per row; False if it is not one.
 
-        Plain: no quote, NUL or CR other than a line end, no blank or short line, no field over
-        the csv module's size limit (it would refuse the line).
+        Plain: no quote, NUL or CR other than a line end, no blank line, every line as wide as
+        the header (a skipped overlong line is a NUL, so it is not plain either).
         """
         text = "".join(lines)
         if '"' in text or "\x00" in text:
@@ -345,24 +594,18 @@ class _Run:
             bodies.pop()
         if len(bodies) != len(lines) or "" in bodies:
             return False
-        if len(text) > self.size_limit and max(map(len, bodies)) > self.size_limit:
+        width = self.width
+        commas = text.count(",")
+        if commas != (width - 1) * len(bodies):
             return False
-        commas = list(map(str.count, bodies, itertools.repeat(",")))
-        width = min(commas) + 1
-        if width <= self.both_at:
+        if width > 1 and min(map(str.count, bodies, itertools.repeat(","))) != width - 1:
             return False
-        if width == max(commas) + 1:
-            # Every row has `width` fields: one flat list of fields, and columns are slices of
-            # it (no list per row, which would also wake the cyclic garbage collector).
-            fields = ",".join(bodies).split(",")
-            codes = fields[self.code_at :: width]
-            dates = fields[self.date_at :: width]
-            del fields
-        else:
-            rows = [body.split(",") for body in bodies]
-            codes = list(map(operator.itemgetter(self.code_at), rows))
-            dates = list(map(operator.itemgetter(self.date_at), rows))
-            del rows
+        # Every row has `width` fields: one flat list of fields, and columns are slices of it
+        # (no list per row, which would also wake the cyclic garbage collector).
+        fields = ",".join(bodies).split(",")
+        codes = fields[self.code_at :: width]
+        dates = fields[self.date_at :: width]
+        del fields
         answers = self.answers
         cached = list(map(answers.entries.get, codes))
         entries: list[_Entry] = (
@@ -410,29 +653,48 @@ class _Run:
         """A chunk the C-level path cannot take: plain lines are still split by hand, the rest
         read by the csv reader, which may read on past the chunk for a quoted field."""
         chunk = iter(lines)
-        self.feed.follow(chunk)
+        feed = self.feed
+        feed.follow(chunk)
         answers = self.answers
         summary = self.summary
         statuses = summary.statuses
-        code_at, date_at, both_at = self.code_at, self.date_at, self.both_at
+        width, code_at, date_at = self.width, self.code_at, self.date_at
         parts: list[str] = []
         for line in chunk:
             fields: list[str]
+            first = self.line_number + 1
+            problem = ""
             text = line.rstrip("\r\n")
             body: str | None = text
-            if '"' in text or "\r" in text or "\x00" in text or len(text) > self.size_limit:
-                self.feed.pushed = line
+            if line is _OVERLONG:
+                self.line_number += 1
+                fields = [""] * width
+                problem = f"line is longer than {LINE_LIMIT:,} characters; not read"
+                body = None
+            elif '"' in text or "\r" in text or "\x00" in text:
+                feed.start(line)
                 try:
                     fields = next(self.reader)
-                except StopIteration:  # pragma: no cover - a pushed line always yields a row
-                    break
-                except csv.Error as exc:
-                    if self.write is not None and parts:
-                        self.write("".join(parts))
+                except _RowTooLong:
+                    self._flush(parts)
                     raise SourceError(
-                        self.source_name, f"broken CSV ({exc})", self.line_number + 1
+                        self.source_name,
+                        f"row is longer than {LINE_LIMIT:,} characters"
+                        " (a quoted field that is never closed?)",
+                        first,
                     ) from None
-                self.line_number += 1
+                except csv.Error as exc:
+                    fields = [""] * width
+                    problem = f"unreadable CSV row ({exc})"
+                self.line_number += feed.taken
+                if feed.ended_inside:
+                    self._flush(parts)
+                    raise SourceError(
+                        self.source_name,
+                        "quoted field is never closed (it would run to the end of the file,"
+                        f" line {self.line_number})",
+                        first,
+                    )
                 if not fields:
                     continue
                 body = None
@@ -441,19 +703,26 @@ class _Run:
                 if not text:
                     continue
                 fields = text.split(",")
-            if len(fields) > both_at:
-                raw_code, raw_date = fields[code_at], fields[date_at]
+            if len(fields) != width and not problem:
+                problem = f"row has {len(fields)} fields, the header has {width}"
+                if len(fields) > width:
+                    problem += " (the extra fields are not copied)"
+                    del fields[width:]
+                else:
+                    fields += [""] * (width - len(fields))
+            if problem:
+                entry = _NO_CODE
+                answer = _error(problem)
             else:
-                raw_code = fields[code_at] if code_at < len(fields) else ""
-                raw_date = fields[date_at] if date_at < len(fields) else ""
-            entry = answers.entries.get(raw_code) or answers.entry(raw_code)
-            answer = answers.answer(entry, raw_date)
+                raw_code, raw_date = fields[code_at], fields[date_at]
+                entry = answers.entries.get(raw_code) or answers.entry(raw_code)
+                answer = answers.answer(entry, raw_date)
             status = answer[0]
             statuses[status] += 1
             if status == ERROR_STATUS:
                 summary.bad_row_count += 1
                 if len(summary.bad_rows) < BAD_ROWS_KEPT:
-                    summary.bad_rows.append((self.line_number, answer[1]))
+                    summary.bad_rows.append((first, answer[-1]))
             elif status in _INVALID:
                 summary.invalid_codes[entry.code] += 1
             if self.write is not None:
@@ -461,5 +730,9 @@ class _Run:
                     parts.append(self.render(fields + list(answer)))
                 else:
                     parts.append(body + answers.suffix(answer))
+        self._flush(parts)
+
+    def _flush(self, parts: list[str]) -> None:
         if self.write is not None and parts:
             self.write("".join(parts))
+            parts.clear()

@@ -87,7 +87,10 @@ def test_validate_cli_annotates_rows_and_reports_bad_ones(sample_db: str, tmp_pa
     assert rows[0]["hcpcs_description"] == (
         "Treatment planning and care coordination management for cancer, initial treatment"
     )
-    assert rows[3]["hcpcs_description"] == "no code"
+    # The message of a row that cannot be checked has a column of its own.
+    assert (rows[3]["hcpcs_description"], rows[3]["hcpcs_error"]) == ("", "no code")
+    assert rows[4]["hcpcs_error"] == "date '31/31/2026' is not a calendar date"
+    assert {r["hcpcs_error"] for r in rows if r["hcpcs_status"] != "error"} == {""}
     assert rows[5]["hcpcs_termination_date"] == "2026-03-31"
     assert rows[5]["hcpcs_replacements"] == "E0161 E0162"
     assert "7 rows checked" in result.stdout

@@ -41,46 +41,79 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeIndex]:
     store.close()
 
 
+class _Counted:
+    """The file's physical lines, counted, noting when the csv reader asks past the end."""
+
+    def __init__(self, rows_in: io.TextIOBase) -> None:
+        self._lines = iter(rows_in)
+        self.count = 0
+        self.exhausted = False
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self.count += 1
+        return line
+
+
 def reference(index: CodeIndex, rows_in: io.TextIOBase, rows_out: io.StringIO) -> object:
     """The csv module end to end; returns the summary or the error raised."""
-    reader = csv.reader(rows_in)
+    lines = _Counted(rows_in)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         return ("error", "file is empty (no header row)", 1)
+    width = len(header)
     code_at = [h.strip().lower() for h in header].index("hcpcs")
     date_at = [h.strip().lower() for h in header].index("dos")
     writer = csv.writer(rows_out, lineterminator="\n")
     writer.writerow([*header, *OUTPUT_COLUMNS])
     summary = ValidationSummary()
     statuses: dict[str, int] = {}
-    line_number = 1
     while True:
+        first = lines.count + 1
         try:
             row = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            return ("error", f"broken CSV ({exc})", line_number + 1)
-        line_number += 1
+        if lines.exhausted:
+            return (
+                "error",
+                "quoted field is never closed (it would run to the end of the file,"
+                f" line {lines.count})",
+                first,
+            )
         if not row:
             continue
-        code = (row[code_at] if code_at < len(row) else "").strip().upper()
-        raw_date = row[date_at] if date_at < len(row) else ""
+        code = row[code_at].strip().upper() if len(row) == width else ""
+        raw_date = row[date_at] if len(row) == width else ""
         answer: tuple[str, ...]
-        if not code:
-            answer = (ERROR_STATUS, "no code", "", "", "")
+        if len(row) != width:
+            problem = f"row has {len(row)} fields, the header has {width}"
+            if len(row) > width:
+                problem += " (the extra fields are not copied)"
+            row = (row + [""] * width)[:width]
+            answer = (ERROR_STATUS, "", "", "", "", problem)
+        elif not code:
+            answer = (ERROR_STATUS, "", "", "", "", "no code")
         else:
             try:
                 answer = validate._answer(index.state(code, parse_service_date(raw_date)))
             except ValueError as exc:
-                answer = (ERROR_STATUS, str(exc), "", "", "")
+                answer = (ERROR_STATUS, "", "", "", "", str(exc))
         status = answer[0]
         statuses[status] = statuses.get(status, 0) + 1
         if status == ERROR_STATUS:
             summary.bad_row_count += 1
             if len(summary.bad_rows) < BAD_ROWS_KEPT:
-                summary.bad_rows.append((line_number, answer[1]))
+                summary.bad_rows.append((first, answer[-1]))
         elif status != "active":
             summary.invalid_codes[code] += 1
         writer.writerow(row + list(answer))
@@ -122,7 +155,8 @@ def assert_same(index: CodeIndex, data: bytes, tmp_path: Path) -> None:
     outputs = []
     for implementation in (reference, fast):
         out = io.StringIO(newline="")
-        with path.open(newline="", encoding="utf-8-sig", errors="replace") as rows_in:
+        encoding = validate.claims_encoding(path)
+        with path.open(newline="", encoding=encoding) as rows_in:
             result = implementation(index, rows_in, out)
         outputs.append(
             (_summary(result), out.getvalue() if isinstance(result, ValidationSummary) else None)
@@ -144,9 +178,22 @@ TRICKY = (
     "9,S0353,31/31/2026,bad date\n"
     "10,M1397,2024-06-01,x\r"
     "11,M1397,2024-06-01,bare CR before\n"
-    '12,S0353,2026-02-01,"unterminated\nquote runs, on\n'
-    "13,S0353,2026-02-01,to the end\n"
+    '12,S0353,2026-02-01,"closed quote\nrunning, on\n'
+    '13,S0353,2026-02-01,to the next row"\n'
+    "14,S0353,2026-02-01,too,many\n"
 )
+UNTERMINATED = '15,S0353,2026-02-01,"never closed\n16,S0353,2026-02-01,x\n'
+
+
+def test_an_unterminated_quote_stops_the_run(index: CodeIndex, tmp_path: Path) -> None:
+    assert_same(index, (TRICKY + UNTERMINATED).encode(), tmp_path)
+    path = tmp_path / "claims.csv"
+    with path.open(newline="") as rows_in:
+        assert fast(index, rows_in, io.StringIO()) == (
+            "error",
+            "quoted field is never closed (it would run to the end of the file, line 20)",
+            19,
+        )
 
 
 def test_tricky_file_matches_the_csv_module(index: CodeIndex, tmp_path: Path) -> None:
@@ -170,14 +217,28 @@ def test_chunk_boundaries_do_not_matter(
     assert_same(index, data.replace(b"\n", b"\r\n"), tmp_path)
 
 
-def test_a_broken_line_is_reported_on_the_same_row(
+def test_a_field_over_the_csv_modules_limit_is_read(
     index: CodeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The csv module refuses a field over its limit (128 KiB); validation reads it, plain or
+    quoted, and leaves the module's limit as it found it."""
     monkeypatch.setattr(validate, "CHUNK_CHARS", 16)
     limit = csv.field_size_limit()
     huge = "x" * (limit + 1)
-    data = f"claim,hcpcs,dos\n1,S0353,2026-02-01\n2,S0353,2026-02-01,{huge}\n3,S0353,2026-02-01\n"
-    assert_same(index, data.encode(), tmp_path)
+    data = (
+        f"claim,hcpcs,dos,note\n1,S0353,2026-02-01,{huge}\n"
+        f'2,S0353,2026-02-01,"{huge}\n{huge}"\n3,S0353,2026-02-01,x\n'
+    )
+    csv.field_size_limit(validate.LINE_LIMIT)
+    try:
+        assert_same(index, data.encode(), tmp_path)
+    finally:
+        csv.field_size_limit(limit)
+    with (tmp_path / "claims.csv").open(newline="") as rows_in:
+        result = fast(index, rows_in, io.StringIO())
+    assert isinstance(result, ValidationSummary)
+    assert dict(result.statuses) == {"active": 3}
+    assert csv.field_size_limit() == limit
 
 
 def test_unknown_codes_are_not_kept_by_the_index(index: CodeIndex) -> None:

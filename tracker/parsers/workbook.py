@@ -13,6 +13,9 @@ Three things differ from the text and are handled here:
   previous code's long description, exactly like continuation lines in the text.
 - Excel turns some cells into numbers or dates (`20201001.0`, RECID `7.0`). They are read back as
   the text the layout defines; code-like columns get their leading zeros back.
+- A cell can read blank without being blank: an error value (`#N/A`, `#REF!`), a formula saved
+  without its value, a cell merged into its neighbour. In a record row such a cell is an error
+  naming the sheet and cell, never a silently empty field.
 
 CMS's transaction-report workbooks look similar (HCPC/MOD, ACTION CD, descriptions) but are not
 releases: they have no release header row and are refused with the columns they lack.
@@ -23,12 +26,14 @@ from __future__ import annotations
 import functools
 import io
 import operator
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import python_calamine
 
@@ -59,6 +64,14 @@ HEADER_SCAN_ROWS = 100
 MIN_HEADER_COLUMNS = 4
 
 _ONLY_STR = {str}
+# Workbook parts read to find the first sheet's XML are a few KiB; anything larger is not one.
+_SMALL_PART = 1 << 20
+# A cell element of a sheet (any namespace prefix), its attributes and its content.
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_ERROR_TYPE = re.compile(rb'\bt="e"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.DOTALL)
 
 
 def _numbered(name: str, count: int) -> tuple[str, ...]:
@@ -324,9 +337,27 @@ def record_from_values(values: dict[str, str], kind: RecordKind, long_descriptio
     )
 
 
+@dataclass
+class Sheet:
+    """The first sheet: its rows (row i is spreadsheet row i + 1), and what reads blank there
+    without being blank: merged ranges ((first row, first col), (last row, last col)), 0-based,
+    and cells holding an error value or a formula without a saved value, by (row, col)."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    hidden: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
 def read_rows(source: SourceFile) -> list[list[Any]]:
     """All rows of the first sheet, row i being spreadsheet row i + 1 (leading blanks kept)."""
-    if is_xlsx(source.data):
+    return read_sheet(source).rows
+
+
+def read_sheet(source: SourceFile) -> Sheet:
+    """The first sheet, with the cells that read blank without being blank."""
+    xlsx = is_xlsx(source.data)
+    if xlsx:
         _check_xlsx_members(source)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source.data))
@@ -334,11 +365,129 @@ def read_rows(source: SourceFile) -> list[list[Any]]:
             raise ParseError(source.name, "workbook has no sheet")
         sheet = workbook.get_sheet_by_index(0)
         rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+        merged = list(sheet.merged_cell_ranges or [])
     except ParseError:
         raise
     except Exception as exc:  # calamine raises several unrelated types for damaged files
         raise ParseError(source.name, f"workbook cannot be read ({one_line(exc)})") from None
-    return rows
+    hidden = _hidden_cells(source) if xlsx else {}
+    return Sheet(sheet.name, rows, merged, hidden)
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The zip member holding the first sheet (the one calamine reads), from the workbook's
+    sheet list and its relationships; None if they cannot be followed."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        infos = {info.filename: info for info in archive.infolist()}
+        parts = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+        if any(name not in infos or infos[name].file_size > _SMALL_PART for name in parts):
+            return None
+        book = ElementTree.fromstring(archive.read(parts[0]))
+        first = book.find(f"{main}sheets/{main}sheet")
+        if first is None:
+            return None
+        wanted = first.get(rel_id)
+        for relation in ElementTree.fromstring(archive.read(parts[1])):
+            if relation.get("Id") == wanted:
+                target = relation.get("Target") or ""
+                name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                name = posixpath.normpath(name)
+                return name if name in infos else None
+    except (ElementTree.ParseError, KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return None
+    return None
+
+
+def _hidden_cells(source: SourceFile) -> dict[tuple[int, int], str]:
+    """Cells of the first sheet that calamine reads as blank although they are not: error
+    values and formulas saved without their value. Only read when the sheet has either."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            part = _first_sheet_part(archive)
+            if part is None:
+                return {}
+            xml = archive.read(part)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return {}
+    # A formula with text closes with `</f>` (a self-closing shared one refers to such a
+    # master); longer patterns are scanned faster. Most workbooks have neither kind.
+    if b"</f>" not in xml and b":f>" not in xml and b't="e"' not in xml:
+        return {}
+    hidden: dict[tuple[int, int], str] = {}
+    for match in _CELL.finditer(xml):
+        attributes, content = match.group(1), match.group(2) or b""
+        ref = _REF.search(attributes)
+        if ref is None:
+            continue
+        value = _VALUE.search(content)
+        saved = value.group(1) if value is not None else None
+        if _ERROR_TYPE.search(attributes):
+            shown = (saved or b"an error").decode("utf-8", "replace")
+            what = f"holds the error value {shown}, not a value"
+        else:
+            formula = _FORMULA.search(content)
+            if formula is None or value is not None:
+                continue
+            text = (formula.group(1) or b"").decode("utf-8", "replace")
+            what = (
+                f"holds a formula (={text}) saved without its value"
+                if text
+                else ("holds a formula saved without its value")
+            )
+            what += "; open and save the workbook in a spreadsheet program to compute it"
+        letters, number = ref.group(1).decode(), int(ref.group(2))
+        hidden[(number - 1, _column_index(letters))] = what
+    return hidden
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def cell_name(row: int, column: int) -> str:
+    """`D12` for 0-based (11, 3)."""
+    letters = ""
+    number = column + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+def check_blank_cells(
+    source: SourceFile, sheet: Sheet, header_index: int, columns: dict[str, int]
+) -> None:
+    """Refuse a record row whose layout cell reads blank without being blank.
+
+    Rows below the header and the columns the layout reads are checked; merges and error cells
+    elsewhere (CMS's disclaimer block above the header is merged) do not matter.
+    """
+    by_index = {index: name for name, index in columns.items()}
+    problems: list[tuple[int, int, str]] = []
+    for (row, column), what in sheet.hidden.items():
+        if row > header_index and column in by_index:
+            problems.append((row, column, what))
+    rows = sheet.rows
+    for (top, left), (bottom, right) in sheet.merged:
+        anchor = rows[top][left] if top < len(rows) and left < len(rows[top]) else None
+        if anchor is None or anchor == "":
+            continue  # blank merged into blank: every cell reads as it is
+        for row in range(max(top, header_index + 1), bottom + 1):
+            for column in range(left, right + 1):
+                if (row, column) != (top, left) and column in by_index:
+                    what = f"is merged into {cell_name(top, left)}, so it reads blank;"
+                    problems.append((row, column, f"{what} unmerge the cells and fill each"))
+    if problems:
+        row, column, what = min(problems)
+        raise ParseError(
+            source.name,
+            f"sheet {sheet.name!r} cell {cell_name(row, column)} ({by_index[column]}) {what}",
+        )
 
 
 def _check_xlsx_members(source: SourceFile) -> None:
@@ -391,8 +540,10 @@ class WorkbookParser:
         return source.data[:4] == OLE2_MAGIC or is_xlsx(source.data)
 
     def parse(self, source: SourceFile) -> Iterator[Record]:
-        rows = read_rows(source)
+        sheet = read_sheet(source)
+        rows = sheet.rows
         header_index, columns = find_header(source, rows)
+        check_blank_cells(source, sheet, header_index, columns)
         # Picks, in C, every cell a first row carries (SEQNUM only orders lines: not read).
         take = operator.itemgetter(*(columns[c] for c in REQUIRED))
         code_at, recid_at, long_at = columns["HCPC"], columns["RECID"], columns["LONG DESCRIPTION"]

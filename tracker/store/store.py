@@ -6,16 +6,47 @@ never engines or rows.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.record import Record
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
-from tracker.store.database import create_store_engine, display_url, open_store, upgrade
+from tracker.store.database import (
+    create_store_engine,
+    display_url,
+    open_store,
+    store_fault,
+    upgrade,
+)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _faults(
+    action: str | None = None,
+) -> Callable[[Callable[Concatenate[Store, _P], _T]], Callable[Concatenate[Store, _P], _T]]:
+    """A database failure inside the method becomes one `StoreError` line naming the database
+    and what to do (`action`: the command that needs to write, None for a read)."""
+
+    def wrap(method: Callable[Concatenate[Store, _P], _T]) -> Callable[Concatenate[Store, _P], _T]:
+        def guarded(self: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+            try:
+                return method(self, *args, **kwargs)
+            except SQLAlchemyError as exc:
+                raise store_fault(str(self.engine.url), exc, action) from None
+
+        functools.update_wrapper(guarded, method)
+        return guarded
+
+    return wrap
 
 
 class Store:
@@ -59,6 +90,7 @@ class Store:
     def upgrade(self) -> tuple[str | None, str | None]:
         return upgrade(self.engine)
 
+    @_faults()
     def _all_releases(self) -> list[ReleaseInfo]:
         """Every stored release, retracted included, re-read only when another was added.
 
@@ -88,17 +120,21 @@ class Store:
         infos = self._all_releases()
         return latest_in(infos) if label is None else resolve_in(infos, label)
 
+    @_faults()
     def record(self, release: ReleaseInfo, code: str) -> Record | None:
         with self._read() as connection:
             return reader.record_in_release(connection, release.id, code)
 
+    @_faults()
     def snapshot(self, release: ReleaseInfo) -> Snapshot:
         return reader.load_snapshot(self.engine, release, self._records)
 
+    @_faults()
     def snapshot_hashes(self, release: ReleaseInfo) -> dict[str, str]:
         with self._read() as connection:
             return reader.snapshot_hashes(connection, release.id)
 
+    @_faults()
     def members(self, release: ReleaseInfo) -> list[tuple[str, int, str, bool]]:
         with self._read() as connection:
             return [
@@ -106,10 +142,12 @@ class Store:
                 for row in reader.members(connection, release.id)
             ]
 
+    @_faults()
     def source_bytes(self, release: ReleaseInfo) -> bytes:
         with self._read() as connection:
             return reader.source_bytes(connection, release.source_sha256)
 
+    @_faults()
     def record_version_rows(self) -> list[tuple[str, str]]:
         with self._read() as connection:
             return reader.record_version_rows(connection)
@@ -120,6 +158,7 @@ class Store:
         """The code's (release, record hash, record) in each of `releases` that carries it."""
         return self.code_timelines([code], releases).get(code, [])
 
+    @_faults()
     def code_timelines(
         self, codes: Sequence[str], releases: list[ReleaseInfo]
     ) -> dict[str, list[tuple[ReleaseInfo, str, Record]]]:
@@ -142,6 +181,7 @@ class Store:
             timelines[code] = sorted(decoded, key=lambda item: order[item[0].id])
         return timelines
 
+    @_faults()
     def all_entries(
         self, releases: list[ReleaseInfo]
     ) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
@@ -149,8 +189,10 @@ class Store:
         with self._read() as connection:
             return reader.all_entries(connection, [info.id for info in releases])
 
+    @_faults("ingest")
     def write(self, prepared: writer.PreparedRelease, *, reissue: bool) -> writer.WriteResult:
         return writer.write_release(self.engine, prepared, reissue=reissue)
 
+    @_faults("retract")
     def retract(self, label: str, reason: str) -> ReleaseInfo:
         return writer.retract(self.engine, label, reason)

@@ -24,6 +24,7 @@ from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
 from tracker.store import reader
 from tracker.store.chains import MAX_CHAIN_DEPTH
+from tracker.store.database import fault_kind, store_fault
 from tracker.store.schema import (
     record_versions,
     release_members,
@@ -130,6 +131,8 @@ def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -
             " the race to store it; nothing was stored, try again"
         ) from None
     except OperationalError as exc:
+        if fault_kind(exc) in ("read-only", "denied"):
+            raise store_fault(str(engine.url), exc, "ingest") from None
         # SQLite still locked after the busy timeout, a PostgreSQL deadlock or lost connection:
         # the transaction did not commit, so nothing of the release is stored.
         raise StoreError(
