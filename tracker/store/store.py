@@ -154,3 +154,6 @@ class Store:
 
     def retract(self, label: str, reason: str) -> ReleaseInfo:
         return writer.retract(self.engine, label, reason)
+
+    def reinstate(self, label: str, reason: str) -> ReleaseInfo:
+        return writer.reinstate(self.engine, label, reason)
