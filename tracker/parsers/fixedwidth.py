@@ -171,7 +171,8 @@ class FixedWidthParser:
         hits = sum(
             1
             for line in lines
-            if looks_like_record(line) and line[10:11] in "3478" and len(line.rstrip()) >= 20
+            if (looks_like_record(line) and line[10:11] in "3478" and len(line.rstrip()) >= 20)
+            or _stray_prefix(line) is not None
         )
         return hits >= 1 and b"\x00" not in source.data[:16384]
 
@@ -216,14 +217,10 @@ class FixedWidthParser:
             line = raw.rstrip("\x1a")
             if not line.strip():
                 continue
-            if not looks_like_record(line):
-                stray = _stray_prefix(line)
-                if stray is None:
-                    if seen_record:
-                        raise ParseError(
-                            source.name, "line is not a record (no sequence number in 6-10)", number
-                        )
-                    continue
+            # A record starts with its code (letters, digits, blanks for a modifier's padding);
+            # anything else in front is debris when what follows fits the layout.
+            stray = None if line[0] == " " or line[0].isalnum() else _stray_prefix(line)
+            if stray is not None:
                 line = line[len(stray) :]
                 anomalies.append(
                     Anomaly(
@@ -233,6 +230,12 @@ class FixedWidthParser:
                         f"removed {stray!r} before code {line[0:5].strip()}",
                     )
                 )
+            if not looks_like_record(line):
+                if seen_record:
+                    raise ParseError(
+                        source.name, "line is not a record (no sequence number in 6-10)", number
+                    )
+                continue
             seen_record = True
             if "\t" in line:
                 if usual is None:
