@@ -156,9 +156,9 @@ def marker_is_later(new: str | None, stored: str | None) -> bool | None:
     """
     if new is None:
         return False
-    if stored is None:
-        return True
     new_kind, new_value = marker_key(new)
+    if stored is None:
+        return new_kind == "d" or new_value > 1  # type: ignore[operator]
     old_kind, old_value = marker_key(stored)
     if new_kind != old_kind:
         return None
