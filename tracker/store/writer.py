@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
-from tracker.errors import StoreError
+from tracker.errors import ReleaseError, StoreError
 from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel, marker_is_later
 from tracker.store import reader
@@ -265,9 +265,10 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
     reissued = f" (re-issue {issue})" if issue > 1 else ""
     if info.version_marker:
         reissued += f", CMS version {info.version_marker}"
+    repairs = ""
     if info.anomalies:
         count = len(info.anomalies)
-        reissued += f", {count} repair{'s' if count > 1 else ''} of CMS's file recorded"
+        repairs = f"; {count} repair{'s' if count > 1 else ''} of CMS's file recorded"
     return WriteResult(
         release=info,
         created=True,
@@ -276,6 +277,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             f"{prepared.source_name}: stored {info.display}{reissued}, effective"
             f" {info.effective_date.isoformat()}, {info.record_count} codes"
             f" ({new_versions} new record versions), content {info.content_sha256[:12]}"
+            f"{repairs}"
         ),
     )
 
@@ -333,7 +335,7 @@ def _check_marker(prepared: PreparedRelease, label: str, existing: list[ReleaseI
             f" {latest.issue}, content {latest.content_sha256[:12]}) with different content;"
             f" pass --reissue to store it as issue {latest.issue + 1}"
         )
-    for info in existing:
+    for info in reversed(existing):
         later = marker_is_later(marker, info.version_marker)
         stored = info.version_marker or "none (first issue)"
         if later is None:
@@ -355,7 +357,15 @@ def _append_event(engine: Engine, label_text: str, action: str, reason: str) -> 
     if not reason.strip():
         raise StoreError(f"a {verb} needs a reason (--reason)")
     with engine.connect().execution_options(write=True) as connection, connection.begin():
-        info = reader.resolve_release(connection, label_text, retracted_ok=action == "reinstate")
+        try:
+            info = reader.resolve_release(
+                connection, label_text, retracted_ok=action == "reinstate"
+            )
+        except ReleaseError:
+            if action == "reinstate":
+                raise
+            # Every issue of the label is retracted: name the latest in the refusal below.
+            info = reader.resolve_release(connection, label_text, retracted_ok=True)
         if action == "retract" and info.retracted:
             raise StoreError(f"release {info.display} is already retracted")
         if action == "reinstate" and not info.retracted:
