@@ -584,7 +584,7 @@ def verify(ctx: click.Context, no_reparse: bool) -> None:
         f"{report.releases_checked} releases, {report.record_versions_checked} record versions"
     )
     if report.repairs:
-        summary += f" ({len(report.repairs)} recorded repairs of CMS's files)"
+        summary += f" (repairs of CMS's files on record: {len(report.repairs)})"
     if report.ok:
         console.print(f"ok: {summary} verified")
         return

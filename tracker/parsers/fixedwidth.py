@@ -349,8 +349,11 @@ def _usual_lengths(lines: Sequence[str]) -> dict[bool, int | None]:
     return usual
 
 
-def _consistent(line: str) -> bool:
-    """Does the repaired line read as the layout: record id, dates and action code valid?"""
+def _consistent(line: str, *, blank_filler: bool) -> bool:
+    """Does the repaired line read as the layout: record id, dates and action code valid?
+
+    Without a usual length to go by, the filler after the action code must be blank too.
+    """
     if not _code_fits(line) or len(line) > RECORD_LENGTH:
         return False
     if line[10] in "48":
@@ -361,7 +364,7 @@ def _consistent(line: str) -> bool:
     action = padded[292:293].strip()
     if action and action not in ACTION_CODES:
         return False
-    if padded[293:].strip():
+    if blank_filler and padded[293:].strip():
         return False
     try:
         record_from_line(padded, FIRST_LINE_IDS[line[10]], "")
@@ -390,7 +393,7 @@ def _expand_tab(
         candidate = line.replace("\t", " " * width) if tabs == 1 else line.expandtabs(width)
         if expected is not None and len(candidate) != expected:
             continue
-        if _consistent(candidate):
+        if _consistent(candidate, blank_filler=expected is None):
             candidates.setdefault(candidate, width)
     where = f"TAB{'s' if tabs > 1 else ''} at position {line.index(chr(9)) + 1}"
     if not candidates:
