@@ -66,6 +66,8 @@ def test_repairs_shown_by_ingest_releases_verify_and_report(tmp_path: Path) -> N
     assert "anomalies" not in document["old"]
     code, out, _ = run(db, "report", "2026-JAN", "2026-APR")
     assert f"- {debris.name}:{line}: stray-byte: removed" in out
+    code, out, _ = run(db, "report", "2026-JAN", "2026-APR", "--format", "html")
+    assert f"<li>{debris.name}:{line}: stray-byte: removed &#39;`&#39;" in out
 
 
 def test_version_marker_shown_and_used(tmp_path: Path) -> None:
