@@ -27,12 +27,14 @@ from tracker.parsers.base import SourceFile
 from tracker.query import CodeState, Status
 from tracker.record import Record, snapshot_hash
 from tracker.release import (
+    FileName,
     ReleaseInfo,
     ReleaseKind,
     ReleaseLabel,
-    infer_label,
     parse_effective,
     parse_label,
+    read_file_name,
+    version_marker,
 )
 from tracker.store import Store, prepare
 from tracker.validate import (
@@ -62,6 +64,7 @@ __all__ = [
     "ingest",
     "open_store",
     "read_source",
+    "reinstate",
     "releases",
     "report",
     "report_year",
@@ -126,13 +129,42 @@ def _resolve_label(source: SourceFile, data_member: str, release: str | None) ->
                 " a new issue of a stored release"
             )
         return label
-    inferred = infer_label(source.name) or infer_label(data_member.rsplit("!", 1)[-1])
-    if inferred is None:
+    outer = read_file_name(source.name)
+    member_name = data_member.rsplit("!", 1)[-1]
+    inner = read_file_name(member_name) if data_member != source.name else None
+    if outer is not None and inner is not None:
+        return _reconcile_names(source.name, outer, member_name, inner)
+    found = outer or inner
+    if found is None:
         raise ReleaseError(
             f"{source.name}: cannot tell the release from the file name;"
             " give it with --release 2020-APR"
         )
-    return inferred
+    return found.label
+
+
+def _reconcile_names(zip_name: str, outer: FileName, member: str, inner: FileName) -> ReleaseLabel:
+    """A zip's name and its data member's name may each announce the release.
+
+    The member is the data itself, so a quarter it names decides over a zip name that names
+    only a year (`HCPCS2026.zip` holding `HCPC2026_APR_ANWEB.txt` is 2026-APR). A member that
+    names only a year leaves the quarter to the zip name. Different years, or two different
+    quarters, cannot both be right: the file is refused, naming both, for `--release` to settle.
+    """
+    if outer.label.year == inner.label.year:
+        if not inner.month_named:
+            return outer.label
+        if not outer.month_named or outer.label.month == inner.label.month:
+            return inner.label
+    raise ReleaseError(
+        f"{zip_name}: the zip's name says {outer.label} but its data file {member} says"
+        f" {inner.label}; give the release with --release"
+    )
+
+
+def _version_marker(source: SourceFile, data_member: str) -> str | None:
+    """CMS's version marker: the published file's name first, else its data member's."""
+    return version_marker(source.name) or version_marker(data_member.rsplit("!", 1)[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +210,7 @@ def ingest(
         source_name=source.name,
         source_bytes=source.data,
         source_sha256=source_sha256,
+        version_marker=_version_marker(source, parsed.data_member),
     )
     progress("storing")
     result = store.write(prepared, reissue=reissue)
@@ -227,7 +260,13 @@ def validity(
 
 
 def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
+    """Mark a release as wrong (an appended event); it stays stored and can be reinstated."""
     return store.retract(release, reason)
+
+
+def reinstate(store: Store, release: str, reason: str) -> ReleaseInfo:
+    """Undo a retraction (an appended event): the release counts again in default views."""
+    return store.reinstate(release, reason)
 
 
 def upgrade_db(store: Store) -> tuple[str | None, str | None]:
@@ -424,6 +463,8 @@ class VerifyReport:
     releases_checked: int = 0
     record_versions_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Repairs of CMS's files recorded with the releases: not problems, but shown.
+    repairs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -443,6 +484,7 @@ def verify(store: Store, *, reparse: bool = True) -> VerifyReport:
             report.problems.append(f"record version {record_hash[:12]}: body does not hash")
     for info in store.releases(include_retracted=True):
         report.releases_checked += 1
+        report.repairs.extend(f"release {info.display}: {anomaly}" for anomaly in info.anomalies)
         report.problems.extend(_verify_release(store, info, reparse=reparse))
     return report
 
@@ -473,5 +515,10 @@ def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[s
                 f"{where}: re-parsing {info.source_name} gives different records"
                 f" (parser {parsed.parser} {parsed.parser_version},"
                 f" stored by {info.parser} {info.parser_version})"
+            )
+        if parsed.anomalies != info.anomalies:
+            problems.append(
+                f"{where}: re-parsing {info.source_name} makes {len(parsed.anomalies)} repairs,"
+                f" {len(info.anomalies)} are recorded"
             )
     return problems

@@ -174,10 +174,21 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
         console.print("no releases stored yet; run `tracker ingest FILE`")
         return
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("release", "issue", "effective", "kind", "codes", "content", "source"):
+    columns = (
+        "release",
+        "issue",
+        "effective",
+        "kind",
+        "codes",
+        "content",
+        "source",
+        "cms",
+        "repairs",
+    )
+    for column in columns:
         table.add_column(column, justify="right" if column in ("issue", "codes") else "left")
     if include_retracted:
-        table.add_column("retracted")
+        table.add_column("state")
     for info in infos:
         row = [
             info.label,
@@ -187,11 +198,21 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
             str(info.record_count),
             info.content_sha256[:12],
             printable(info.source_name),
+            printable(info.version_marker or ""),
+            str(len(info.anomalies)) if info.anomalies else "",
         ]
         if include_retracted:
-            row.append(printable(info.retraction_reason or ""))
+            row.append(printable(_release_state(info)))
         table.add_row(*row)
     console.print(table)
+
+
+def _release_state(info: Any) -> str:
+    """`retracted: reason` or `reinstated: reason` (the latest event), blank if never retracted."""
+    if info.last_event is None:
+        return ""
+    state = "retracted" if info.retracted else "reinstated"
+    return f"{state}: {info.last_event_reason or ''}"
 
 
 @cli.command()
@@ -699,11 +720,15 @@ def _json_value(value: object) -> object:
 def verify(ctx: click.Context, no_reparse: bool) -> None:
     """Re-hash every stored source and snapshot and report any mismatch."""
     report = api.verify(_store(ctx), reparse=not no_reparse)
+    for repair in report.repairs:
+        console.print(f"repaired {repair}", markup=False)
     for problem in report.problems:
         err_console.print(f"MISMATCH {problem}", markup=False)
     summary = (
         f"{report.releases_checked} releases, {report.record_versions_checked} record versions"
     )
+    if report.repairs:
+        summary += f" (repairs of CMS's files on record: {len(report.repairs)})"
     if report.ok:
         console.print(f"ok: {summary} verified")
         return
@@ -718,6 +743,16 @@ def retract(ctx: click.Context, release: str, reason: str) -> None:
     """Mark a release as wrong; it stays stored but leaves default listings and queries."""
     info = api.retract(_store(ctx), release, reason)
     console.print(printable(f"retracted {info.display}: {info.retraction_reason}"))
+
+
+@cli.command()
+@click.argument("release")
+@click.option("--reason", required=True, help="Why the retraction is undone (kept with it).")
+@click.pass_context
+def reinstate(ctx: click.Context, release: str, reason: str) -> None:
+    """Undo a retraction: the release counts again; both events stay on record."""
+    info = api.reinstate(_store(ctx), release, reason)
+    console.print(printable(f"reinstated {info.display}: {info.last_event_reason}"))
 
 
 @cli.group()

@@ -1104,6 +1104,19 @@ def _release_dict(info: ReleaseInfo) -> dict[str, Any]:
         "source_sha256": info.source_sha256,
         "content_sha256": info.content_sha256,
         "record_count": info.record_count,
+        # Provenance extras, present only when there is something to say (stable output for
+        # the common case): CMS's version marker, and the repairs made to CMS's file.
+        **({"version_marker": info.version_marker} if info.version_marker else {}),
+        **(
+            {
+                "anomalies": [
+                    {"file": a.file, "line": a.line, "kind": a.kind, "detail": a.detail}
+                    for a in info.anomalies
+                ]
+            }
+            if info.anomalies
+            else {}
+        ),
     }
 
 

@@ -287,6 +287,24 @@ class SourceMember:
 
 
 @dataclass(frozen=True, slots=True)
+class Anomaly:
+    """A repair made while reading CMS's file (a stray byte, a TAB inside a description).
+
+    CMS's own files carry editor debris; the parser brings such a line back to the layout and
+    says so here, so the release records every repair instead of hiding it.
+    """
+
+    file: str
+    line: int | None
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedRelease:
     """What a parser hands the store: records plus where they came from."""
 
@@ -295,3 +313,4 @@ class ParsedRelease:
     parser_version: str
     data_member: str
     members: tuple[SourceMember, ...] = field(default_factory=tuple)
+    anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)

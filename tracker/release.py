@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from tracker.errors import ReleaseError
-from tracker.record import Record
+from tracker.record import Anomaly, Record
 
 QUARTER_MONTHS = {"JAN": 1, "APR": 4, "JUL": 7, "OCT": 10}
 MONTH_NAMES = {
@@ -108,7 +108,77 @@ _NAME_PATTERNS = [
 ]
 
 
-def infer_label(file_name: str) -> ReleaseLabel | None:
+@dataclass(frozen=True, slots=True)
+class FileName:
+    """What a CMS file name says: the release, whether it named the quarter, CMS's marker."""
+
+    label: ReleaseLabel
+    month_named: bool
+    marker: str | None
+
+
+# CMS's re-issue markers, after the label: `_v2`…`_v5` or a date stamp MMDDYYYY.
+_VERSION = re.compile(r"(?:^|[_\- ])v(?P<n>\d{1,2})(?=$|[_\-. ])", re.IGNORECASE)
+_STAMP = re.compile(r"(?:^|[_\- ])(?P<stamp>\d{8})(?=$|[_\-. ])")
+
+
+def _stamp_date(stamp: str) -> date | None:
+    try:
+        day = date(int(stamp[4:]), int(stamp[:2]), int(stamp[2:4]))
+    except ValueError:
+        return None
+    return day if 1980 <= day.year <= 2100 else None
+
+
+def version_marker(file_name: str) -> str | None:
+    """CMS's version marker in a file name (`v4`, `12172024`), or None.
+
+    The marker follows the release part of the name; a date stamp must be a real MMDDYYYY date.
+    """
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    version = [m["n"] for m in _VERSION.finditer(stem)]
+    stamps = [m["stamp"] for m in _STAMP.finditer(stem) if _stamp_date(m["stamp"])]
+    if version:
+        return f"v{int(version[-1])}"
+    if stamps:
+        return stamps[-1]
+    return None
+
+
+def marker_key(marker: str | None) -> tuple[str, int | date]:
+    """Sort key of a marker: versions compare with versions, date stamps with date stamps.
+
+    No marker is CMS's first issue, `v1` in the version order.
+    """
+    if marker is None:
+        return ("v", 1)
+    if marker.lower().startswith("v") and marker[1:].isdigit():
+        return ("v", int(marker[1:]))
+    stamp = _stamp_date(marker)
+    if stamp is None:
+        raise ReleaseError(f"version marker {marker!r} is neither vN nor a MMDDYYYY date stamp")
+    return ("d", stamp)
+
+
+def marker_is_later(new: str | None, stored: str | None) -> bool | None:
+    """True when `new` marks a later issue than `stored`, False when earlier or equal, None
+    when the two cannot be ordered (a version against a date stamp).
+
+    An unmarked stored file followed by a marked one is CMS's re-issue of it.
+    """
+    if new is None:
+        return False
+    new_kind, new_value = marker_key(new)
+    if stored is None:
+        return new_kind == "d" or new_value > 1  # type: ignore[operator]
+    old_kind, old_value = marker_key(stored)
+    if new_kind != old_kind:
+        return None
+    return new_value > old_value  # type: ignore[operator]
+
+
+def read_file_name(file_name: str) -> FileName | None:
     """The release a CMS file name announces, or None when the name says nothing usable."""
     base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
     for pattern in _NAME_PATTERNS:
@@ -118,8 +188,14 @@ def infer_label(file_name: str) -> ReleaseLabel | None:
             if not FIRST_YEAR <= year <= LAST_YEAR:
                 continue
             month = (match["month"] or "JAN").upper()
-            return ReleaseLabel(year, month)
+            return FileName(ReleaseLabel(year, month), bool(match["month"]), version_marker(base))
     return None
+
+
+def infer_label(file_name: str) -> ReleaseLabel | None:
+    """The release a CMS file name announces, or None when the name says nothing usable."""
+    found = read_file_name(file_name)
+    return found.label if found else None
 
 
 def parse_effective(text: str, label: ReleaseLabel | None = None) -> date:
@@ -156,6 +232,12 @@ class ReleaseInfo:
     data_member: str
     retracted: bool = False
     retraction_reason: str | None = None
+    # CMS's version marker of the file (`v4`, `12172024`), repairs made while parsing it, and
+    # the latest retract/reinstate event with its reason (None: never retracted).
+    version_marker: str | None = None
+    anomalies: tuple[Anomaly, ...] = ()
+    last_event: str | None = None
+    last_event_reason: str | None = None
 
     @property
     def display(self) -> str:

@@ -92,6 +92,8 @@ class ReleaseView:
     content_sha256: str
     record_count: int
     parser: str
+    version_marker: str = ""
+    anomalies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +401,8 @@ def release_view(info: ReleaseInfo) -> ReleaseView:
         content_sha256=info.content_sha256 or NONE_TEXT,
         record_count=info.record_count,
         parser=parser or NONE_TEXT,
+        version_marker=info.version_marker or "",
+        anomalies=tuple(str(anomaly) for anomaly in info.anomalies),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -45,7 +46,8 @@ STATEMENTS = {
 
 
 def _append_provenance_rows(url: str) -> None:
-    """One row in each provenance table (appending is allowed), so the triggers have a row."""
+    """A row in the provenance tables `tracker` itself does not fill here (appending is allowed),
+    so the triggers have a row."""
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
         release_id, sha = connection.execute(
@@ -54,17 +56,19 @@ def _append_provenance_rows(url: str) -> None:
         now = datetime.now(UTC)
         connection.execute(
             text(
-                "INSERT INTO release_anomalies (release_id, position, file, line, kind, detail)"
-                " VALUES (:r, 0, 'f.txt', 1, 'stray-byte', 'removed a backtick')"
-            ),
-            {"r": release_id},
-        )
-        connection.execute(
-            text(
                 "INSERT INTO release_attachments (release_id, position, role, name,"
                 " source_sha256, attached_at) VALUES (:r, 0, 'transaction_report', 'f', :s, :t)"
             ),
             {"r": release_id, "s": sha, "t": now},
+        )
+        # `retract` writes release_events since schema 0003; the older table keeps its rows
+        # (and its triggers), so one is appended the way earlier versions did.
+        connection.execute(
+            text(
+                "INSERT INTO retractions (release_id, reason, retracted_at)"
+                " VALUES (:r, 'legacy retraction', :t)"
+            ),
+            {"r": release_id, "t": now},
         )
         connection.execute(
             text(
@@ -88,9 +92,15 @@ def _counts(url: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def stored(db_url: str) -> str:
+def stored(db_url: str, tmp_path: Path) -> str:
     store = api.open_store(db_url)
-    api.ingest(store, SAMPLES / "HCPC2026_JAN_SAMPLE.txt")
+    # A stray byte before the first code: the repair is recorded in release_anomalies.
+    lines = (SAMPLES / "HCPC2026_JAN_SAMPLE.txt").read_bytes().split(b"\n")
+    first = next(i for i, line in enumerate(lines) if line[5:10].isdigit())
+    lines[first] = b"`" + lines[first]
+    debris = tmp_path / "HCPC2026_JAN_SAMPLE.txt"
+    debris.write_bytes(b"\n".join(lines))
+    assert api.ingest(store, debris).release.anomalies
     api.ingest(store, SAMPLES / "HCPC2026_APR_SAMPLE.txt")
     api.retract(store, "2026-APR", "test retraction")
     store.close()

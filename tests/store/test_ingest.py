@@ -51,7 +51,7 @@ def test_identical_content_again_is_a_noop(db_url: str) -> None:
 def test_same_label_different_content_needs_reissue(db_url: str, tmp_path: Path) -> None:
     store = api.open_store(db_url)
     api.ingest(store, JAN)
-    other = tmp_path / "HCPC2026_JAN_SAMPLE_v2.txt"
+    other = tmp_path / "HCPC2026_JAN_SAMPLE_other.txt"  # no CMS version marker
     shutil.copy(APR, other)
     with pytest.raises(StoreError) as caught:
         api.ingest(store, other)

@@ -55,7 +55,8 @@ def parse_source(source: SourceFile) -> ParsedRelease:
     parse_release = getattr(parser, "parse_release", None)
     if parse_release is not None:
         release: ParsedRelease = parse_release(source)
-        check_unique(f"{source.name}!{release.data_member}", release.records)
+        where = source.name if release.data_member == source.name else None
+        check_unique(where or f"{source.name}!{release.data_member}", release.records)
         return release
     records = tuple(parser.parse(source))
     if not records:

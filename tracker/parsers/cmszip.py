@@ -15,6 +15,7 @@ bounded so that a header lying about its size cannot exhaust memory. A zip of pe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import posixpath
@@ -38,7 +39,7 @@ from tracker.parsers.base import (
 from tracker.parsers.fixedwidth import FixedWidthParser
 from tracker.parsers.seedpage import SeedPageParser
 from tracker.parsers.workbook import WorkbookParser
-from tracker.record import ParsedRelease, Record, SourceMember
+from tracker.record import Anomaly, ParsedRelease, Record, SourceMember
 
 __all__ = ["MAX_COMPRESSION_RATIO", "MAX_MEMBER_SIZE", "CmsZipParser", "is_companion_file"]
 
@@ -97,10 +98,16 @@ class CmsZipParser:
                 )
             if found:
                 chosen = found[0]
-                records = tuple(parser.parse(self._sub(source, chosen)))
+                anomalies: tuple[Anomaly, ...] = ()
+                if parser is self.text:
+                    read, repairs = self.text.read(self._sub(source, chosen))
+                    records, anomalies = tuple(read), tuple(repairs)
+                else:
+                    records = tuple(parser.parse(self._sub(source, chosen)))
                 if not records:
                     raise ParseError(f"{source.name}!{chosen.name}", "no HCPCS records found")
-                return self._release(parser, records, chosen.name, listed, {chosen.name})
+                release = self._release(parser, records, chosen.name, listed, {chosen.name})
+                return dataclasses.replace(release, anomalies=anomalies)
         pages = [m for m in candidates if self.pages.detect(self._sub(source, m))]
         if pages:
             return self._pages_release(source, pages, listed)

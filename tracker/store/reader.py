@@ -5,24 +5,28 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select
 
 from tracker.errors import IntegrityError
-from tracker.record import Record
+from tracker.record import Anomaly, Record
 from tracker.release import (
     CODE_SET,
     ReleaseInfo,
     ReleaseKind,
     Snapshot,
     latest_in,
+    parse_label,
     resolve_in,
 )
 from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
+    release_anomalies,
+    release_events,
     release_members,
     releases,
     retractions,
@@ -70,7 +74,56 @@ def _info(row: Row[Any]) -> ReleaseInfo:
         data_member=m["data_member"],
         retracted=m["retracted_id"] is not None,
         retraction_reason=m["retraction_reason"],
+        version_marker=m["version_marker"],
+        last_event="retract" if m["retracted_id"] is not None else None,
+        last_event_reason=m["retraction_reason"],
     )
+
+
+def _with_provenance(connection: Connection, infos: list[ReleaseInfo]) -> list[ReleaseInfo]:
+    """Attach each release's repairs and its latest retract/reinstate event.
+
+    A release's state is its latest event: a row of the older `retractions` table is a retract
+    event earlier than any row of `release_events` (which replaced it in schema 0003).
+    """
+    if not infos:
+        return infos
+    ids = [info.id for info in infos]
+    latest: dict[int, tuple[str, str]] = {}
+    found: dict[int, list[Anomaly]] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        events = connection.execute(
+            select(release_events.c.release_id, release_events.c.action, release_events.c.reason)
+            .where(release_events.c.release_id.in_(chunk))
+            .order_by(release_events.c.id)
+        )
+        for release_id, action, reason in events:
+            latest[release_id] = (action, reason)
+        anomalies = connection.execute(
+            select(release_anomalies)
+            .where(release_anomalies.c.release_id.in_(chunk))
+            .order_by(release_anomalies.c.release_id, release_anomalies.c.position)
+        )
+        for row in anomalies:
+            found.setdefault(row.release_id, []).append(
+                Anomaly(row.file, row.line, row.kind, row.detail)
+            )
+    result: list[ReleaseInfo] = []
+    for info in infos:
+        if info.id in latest or info.id in found:
+            action, reason = latest.get(info.id, (info.last_event or "", info.last_event_reason))
+            retracted = action == "retract"
+            info = replace(
+                info,
+                retracted=retracted,
+                retraction_reason=reason if retracted else None,
+                last_event=action or None,
+                last_event_reason=reason,
+                anomalies=tuple(found.get(info.id, ())),
+            )
+        result.append(info)
+    return result
 
 
 def _release_query() -> Any:
@@ -88,7 +141,7 @@ def list_releases(
         .where(releases.c.code_set == code_set)
         .order_by(releases.c.effective_date, releases.c.label, releases.c.issue)
     ).all()
-    infos = [_info(row) for row in rows]
+    infos = _with_provenance(connection, [_info(row) for row in rows])
     return [info for info in infos if include_retracted or not info.retracted]
 
 
@@ -100,18 +153,29 @@ def releases_for_label(
         .where(releases.c.code_set == CODE_SET, releases.c.label == label)
         .order_by(releases.c.issue)
     ).all()
-    infos = [_info(row) for row in rows]
+    infos = _with_provenance(connection, [_info(row) for row in rows])
     return [info for info in infos if include_retracted or not info.retracted]
 
 
 def release_by_id(connection: Connection, release_id: int) -> ReleaseInfo:
     row = connection.execute(_release_query().where(releases.c.id == release_id)).one()
-    return _info(row)
+    return _with_provenance(connection, [_info(row)])[0]
 
 
-def resolve_release(connection: Connection, text: str) -> ReleaseInfo:
-    """`2020-APR` -> its latest non-retracted issue; `2020-APR#1` -> exactly that issue."""
-    return resolve_in(list_releases(connection, include_retracted=True), text)
+def resolve_release(
+    connection: Connection, text: str, *, retracted_ok: bool = False
+) -> ReleaseInfo:
+    """`2020-APR` -> its latest non-retracted issue; `2020-APR#1` -> exactly that issue.
+
+    With `retracted_ok` (reinstating), a label without an issue means its latest retracted issue.
+    """
+    infos = list_releases(connection, include_retracted=True)
+    if retracted_ok:
+        label, issue = parse_label(text)
+        retracted = [i for i in infos if i.label == str(label) and i.retracted]
+        if issue is None and retracted:
+            return max(retracted, key=lambda info: info.issue)
+    return resolve_in(infos, text)
 
 
 def latest_release(connection: Connection) -> ReleaseInfo:
@@ -121,13 +185,14 @@ def latest_release(connection: Connection) -> ReleaseInfo:
 _RELEASE_TOKEN = select(
     select(func.count()).select_from(releases).scalar_subquery(),
     select(func.count()).select_from(retractions).scalar_subquery(),
+    select(func.count()).select_from(release_events).scalar_subquery(),
 )
 
 
 def release_token(connection: Connection) -> tuple[int, int]:
-    """Changes whenever a release or a retraction is added (both tables are append-only)."""
+    """Changes whenever a release, a retraction or a reinstatement is added (all append-only)."""
     row = connection.execute(_RELEASE_TOKEN).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]) + int(row[2])
 
 
 def members(connection: Connection, release_id: int) -> list[Row[Any]]:

@@ -196,3 +196,6 @@ class Store:
     @_faults("retract")
     def retract(self, label: str, reason: str) -> ReleaseInfo:
         return writer.retract(self.engine, label, reason)
+
+    def reinstate(self, label: str, reason: str) -> ReleaseInfo:
+        return writer.reinstate(self.engine, label, reason)

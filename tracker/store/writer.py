@@ -19,17 +19,18 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
-from tracker.errors import StoreError
+from tracker.errors import ReleaseError, StoreError
 from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
-from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
+from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel, marker_is_later
 from tracker.store import reader
 from tracker.store.chains import MAX_CHAIN_DEPTH
 from tracker.store.database import fault_kind, store_fault
 from tracker.store.schema import (
     record_versions,
+    release_anomalies,
+    release_events,
     release_members,
     releases,
-    retractions,
     snapshot_entries,
     snapshot_removals,
     sources,
@@ -55,6 +56,9 @@ class PreparedRelease:
     # (record, canonical JSON, content hash): serialized once, used for hashing and storing.
     record_hashes: tuple[tuple[Record, str, str], ...]
     content_sha256: str
+    # CMS's version marker from the file name (`v4`, `12172024`): a later one than the stored
+    # issues' makes the file the quarter's next issue without --reissue.
+    version_marker: str | None = None
 
 
 def prepare(
@@ -66,6 +70,7 @@ def prepare(
     source_name: str,
     source_bytes: bytes,
     source_sha256: str,
+    version_marker: str | None = None,
 ) -> PreparedRelease:
     hashed = tuple(
         (record, body, hash_canonical(body))
@@ -82,6 +87,7 @@ def prepare(
         parsed=parsed,
         record_hashes=hashed,
         content_sha256=snapshot_hash((record.code, h) for record, _, h in hashed),
+        version_marker=version_marker,
     )
 
 
@@ -162,12 +168,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                     ),
                 )
         if existing and not reissue:
-            latest = existing[-1]
-            raise StoreError(
-                f"{prepared.source_name}: release {label} is already stored (issue"
-                f" {latest.issue}, content {latest.content_sha256[:12]}) with different content;"
-                f" pass --reissue to store it as issue {latest.issue + 1}"
-            )
+            _check_marker(prepared, label, existing)
         issue = (existing[-1].issue + 1) if existing else 1
 
         stored_source = connection.execute(
@@ -204,8 +205,22 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                 "ingested_at": datetime.now(UTC),
                 "parent_id": delta.parent_id,
                 "chain_depth": delta.depth,
+                "version_marker": prepared.version_marker,
             },
         ).scalar_one()
+        anomaly_rows: list[dict[str, object]] = [
+            {
+                "release_id": release_id,
+                "position": position,
+                "file": anomaly.file,
+                "line": anomaly.line,
+                "kind": anomaly.kind,
+                "detail": anomaly.detail,
+            }
+            for position, anomaly in enumerate(prepared.parsed.anomalies)
+        ]
+        for chunk in _chunks(anomaly_rows):
+            connection.execute(insert(release_anomalies), chunk)
         connection.execute(
             insert(release_members),
             [
@@ -251,6 +266,12 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         info = reader.release_by_id(connection, release_id)
     new_versions = after - before
     reissued = f" (re-issue {issue})" if issue > 1 else ""
+    if info.version_marker:
+        reissued += f", CMS version {info.version_marker}"
+    repairs = ""
+    if info.anomalies:
+        count = len(info.anomalies)
+        repairs = f"; {count} repair{'s' if count > 1 else ''} of CMS's file recorded"
     return WriteResult(
         release=info,
         created=True,
@@ -259,6 +280,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             f"{prepared.source_name}: stored {info.display}{reissued}, effective"
             f" {info.effective_date.isoformat()}, {info.record_count} codes"
             f" ({new_versions} new record versions), content {info.content_sha256[:12]}"
+            f"{repairs}"
         ),
     )
 
@@ -304,16 +326,70 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     return Delta(parent_id, parent_depth + 1, entries, removals, known)
 
 
-def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
-    """Append a retraction: the release stays stored, byte for byte, but leaves default views."""
+def _check_marker(prepared: PreparedRelease, label: str, existing: list[ReleaseInfo]) -> None:
+    """Different content for a stored label is CMS's re-issue only when the file name carries a
+    later version marker than every stored issue; otherwise it is refused."""
+    latest = existing[-1]
+    source = prepared.source_name
+    marker = prepared.version_marker
+    if marker is None:
+        raise StoreError(
+            f"{source}: release {label} is already stored (issue"
+            f" {latest.issue}, content {latest.content_sha256[:12]}) with different content;"
+            f" pass --reissue to store it as issue {latest.issue + 1}"
+        )
+    for info in reversed(existing):
+        later = marker_is_later(marker, info.version_marker)
+        stored = info.version_marker or "none (first issue)"
+        if later is None:
+            raise StoreError(
+                f"{source}: CMS version {marker} cannot be ordered against {info.display}'s"
+                f" version {stored}; pass --reissue to store it as issue {latest.issue + 1}"
+            )
+        if not later:
+            raise StoreError(
+                f"{source}: CMS version {marker} is not later than {info.display}'s version"
+                f" {stored}, and the content differs; pass --reissue to store it as issue"
+                f" {latest.issue + 1} anyway"
+            )
+
+
+def _append_event(engine: Engine, label_text: str, action: str, reason: str) -> ReleaseInfo:
+    """Append a retract or reinstate event; a release's state is its latest event."""
+    verb = "retraction" if action == "retract" else "reinstatement"
     if not reason.strip():
-        raise StoreError("a retraction needs a reason (--reason)")
+        raise StoreError(f"a {verb} needs a reason (--reason)")
     with engine.connect().execution_options(write=True) as connection, connection.begin():
-        info = reader.resolve_release(connection, label_text)
-        if info.retracted:
+        try:
+            info = reader.resolve_release(
+                connection, label_text, retracted_ok=action == "reinstate"
+            )
+        except ReleaseError:
+            if action == "reinstate":
+                raise
+            # Every issue of the label is retracted: name the latest in the refusal below.
+            info = reader.resolve_release(connection, label_text, retracted_ok=True)
+        if action == "retract" and info.retracted:
             raise StoreError(f"release {info.display} is already retracted")
+        if action == "reinstate" and not info.retracted:
+            raise StoreError(f"release {info.display} is not retracted; nothing to reinstate")
         connection.execute(
-            insert(retractions),
-            {"release_id": info.id, "reason": reason.strip(), "retracted_at": datetime.now(UTC)},
+            insert(release_events),
+            {
+                "release_id": info.id,
+                "action": action,
+                "reason": reason.strip(),
+                "at": datetime.now(UTC),
+            },
         )
         return reader.release_by_id(connection, info.id)
+
+
+def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
+    """Append a retraction: the release stays stored, byte for byte, but leaves default views."""
+    return _append_event(engine, label_text, "retract", reason)
+
+
+def reinstate(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
+    """Append a reinstatement: the retracted release counts again, its history kept."""
+    return _append_event(engine, label_text, "reinstate", reason)
