@@ -2,7 +2,8 @@
 
 *Knowledge time* K is a release: what was known when it was published (default: the latest).
 *Valid time* D is a date of service. The releases that count for K are the stored,
-non-retracted ones effective on or before K's effective date, one issue per label (the latest).
+non-retracted ones effective on or before K's effective date, one issue per label (the latest),
+and K itself even if it was retracted later.
 
 For a code, its *timeline* is its record in each of those releases that carries it. Then:
 - the record *known at K* is the one in the latest such release;

@@ -329,3 +329,36 @@ def _purge_terminated(
     content = raw[last][2]
     assert isinstance(content, dict) and content[code]["termination"]
     return raw[last][0], raw[last + 1][0], raw[last + 1][1]
+
+
+def test_termination_set_later_applies_retroactively(
+    store: Store, raw: list[tuple[str, date, dict[str, RawRecord] | set[str]]]
+) -> None:
+    # G6030: no termination date in the 2016 file; the 2017 file ends it on 2015-12-31 (under N).
+    by_label = {label: content for label, _, content in raw if isinstance(content, dict)}
+    assert by_label["2016-JAN"]["G6030"]["termination"] == ""
+    ended = _day(by_label["2017-JAN"]["G6030"]["termination"])
+    day = ended + timedelta(days=40)
+    assert api.code_state(store, "G6030", day, known_at="2016").status is Status.ACTIVE
+    assert api.code_state(store, "G6030", day).status is Status.TERMINATED
+    assert api.code_state(store, "G6030", ended).status is Status.ACTIVE
+
+
+def test_bulk_answers_match_single_lookups(real_store_url: str) -> None:
+    """The step functions bulk validation bisects give the answer of a direct lookup."""
+    import bisect
+
+    from tracker.query import CodeIndex
+
+    store = api.open_store(real_store_url)
+    try:
+        index = CodeIndex.load(store)
+        days = [date(2016, 3, 1), date(2016, 12, 31), date(2017, 1, 1), date(2020, 1, 1)]
+        for code in index.codes():
+            starts, states = index.intervals(code)
+            for day in days:
+                bulk = states[bisect.bisect_right(starts, day) - 1]
+                single = index.state(code, day)
+                assert (bulk.status, bulk.meaning) == (single.status, single.meaning), (code, day)
+    finally:
+        store.close()

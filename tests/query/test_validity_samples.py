@@ -60,8 +60,9 @@ def _releases() -> dict[str, list[Record]]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+def db(db_url: str, tmp_path: Path) -> str:
+    """The four written releases ingested, on SQLite and on PostgreSQL."""
+    url = db_url
     store = api.open_store(url)
     for month, records in _releases().items():
         path = tmp_path / f"HCPC2026_{month}_TEST.txt"
