@@ -183,6 +183,11 @@ def open_output(
         stream = _Output(target, open(handle, "wb"), newline)  # noqa: SIM115
         try:
             yield stream
+        except BaseException:
+            # The command failed (its own errors pass through as they are): drop the output.
+            _discard(stream, temp)
+            raise
+        try:
             stream.flush()
             os.fsync(stream.fileno())
             stream.close()
@@ -234,6 +239,11 @@ def _direct(target: str | Path, real: Path, newline: str | None) -> Iterator[Tex
     stream = _Output(target, raw, newline)
     try:
         yield stream
+    except BaseException:
+        with suppress(OSError, OutputError):
+            stream.close()
+        raise
+    try:
         stream.close()
     except OSError as exc:
         raise write_failure(target, exc) from None
