@@ -587,3 +587,31 @@ def test_markup_in_a_path_on_a_terminal(work: Path, monkeypatch: pytest.MonkeyPa
     assert (code, err) == (0, "")
     assert out.startswith("x]HCPC2026_OCT.txt: stored 2026-OCT,")
     assert "a[/x]HCPC2026_OCT.txt" in screen.getvalue()
+
+
+def test_real_release_csv_keeps_every_description(tmp_path: Path) -> None:
+    """On a real CMS file, the shared CSV writer changes a description only when it starts like
+    a formula: every cell is the raw file's description (read here from the fixed-width slices,
+    positions 12-91 of a code's lines), with a `'` in front exactly in that case."""
+    from tests.conftest import shared_path
+    from tracker.csvout import FORMULA_START
+
+    source = shared_path("cms-hcpcs", "2016", "HCPC2016_CONTR_ANWEB.txt")
+    raw: dict[str, list[str]] = {}
+    for line in source.read_bytes().decode("cp1252").split("\r\n"):
+        if len(line) > 11 and line[5:10].isdigit() and line[10] in "3478":
+            raw.setdefault(line[:5].strip(), []).append(line[11:91])
+    expected = {code: " ".join(" ".join(parts).split()) for code, parts in raw.items()}
+    db = f"sqlite:///{tmp_path / 'tracker.db'}"
+    assert CliRunner().invoke(cli, ["--db", db, "ingest", str(source)]).exit_code == 0
+    result = CliRunner().invoke(
+        cli, ["--db", db, "codes", "--as-of", "2016-01-01", "--status", "all", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = _csv_cells(result.stdout)[1:]
+    assert len(rows) == len(expected)
+    for code, _status, description, *_ in rows:
+        want = expected[code]
+        if want.startswith(FORMULA_START):
+            want = "'" + want
+        assert " ".join(description.split()) == want, code

@@ -186,6 +186,11 @@ def open_output(
         stream = _Output(target, open(handle, "wb"), newline, encoding, errors)  # noqa: SIM115
         try:
             yield stream
+        except BaseException:
+            # The command failed (its own errors pass through as they are): drop the output.
+            _discard(stream, temp)
+            raise
+        try:
             stream.flush()
             os.fsync(stream.fileno())
             stream.close()
@@ -248,6 +253,11 @@ def _direct(
     stream = _Output(target, raw, newline, encoding, errors)
     try:
         yield stream
+    except BaseException:
+        with suppress(OSError, OutputError):
+            stream.close()
+        raise
+    try:
         stream.close()
     except OSError as exc:
         raise write_failure(target, exc) from None
