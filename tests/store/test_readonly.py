@@ -242,7 +242,7 @@ def test_select_only_postgresql_role(pg_reader: tuple[str, str], open_folder: Pa
     assert _in_process(reader_url, ["retract", "2026-JUL", "--reason", "x"]) == (
         1,
         "",
-        f"Error: {shown}: permission denied (permission denied for table retractions);"
+        f"Error: {shown}: permission denied (permission denied for table release_events);"
         " retract needs a database role that may write the tracker's tables\n",
     )
     code, _out, err = _tracker(
