@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -290,8 +291,6 @@ def test_summary_counts_and_output_are_consistent(db: Path, tmp_path: Path) -> N
 def test_a_pipe_is_read_once(db: Path, tmp_path: Path) -> None:
     """`tracker validate <(zcat claims.csv.gz)`: a pipe cannot be scanned ahead for its
     encoding, so it is read once, as UTF-8."""
-    import threading
-
     fifo = tmp_path / "claims.pipe"
     os.mkfifo(fifo)
 

@@ -8,13 +8,18 @@ workbook of `make_bad.xlsx_bytes`, with chosen cells replaced and merged ranges 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
+from pathlib import Path
 from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
 
+from tracker import api
+from tracker.cli import cli
 from tracker.errors import ParseError
 from tracker.parsers.base import SourceFile
 from tracker.parsers.workbook import WorkbookParser, cell_name, read_sheet
@@ -175,3 +180,25 @@ def test_real_workbooks_have_nothing_hidden_in_their_records(real: RealFiles) ->
     sheet = read_sheet(source)
     assert sheet.merged and all(bottom < 10 for (_top, _left), (bottom, _right) in sheet.merged)
     assert len(list(WorkbookParser().parse(source))) > 5000
+
+
+def test_ingest_refuses_it_on_one_line_and_stores_nothing(
+    make_bad: ModuleType, tmp_path: Path
+) -> None:
+    db = tmp_path / "tracker.db"
+    store = api.open_store(f"sqlite:///{db}")
+    store.close()
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    d = _letter(make_bad, "LONG DESCRIPTION")
+    source = _book(make_bad, {f"{d}4": f'<c r="{d}4" t="e"><v>#N/A</v></c>'})
+    path = tmp_path / source.name
+    path.write_bytes(source.data)
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "ingest", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: HCPC2020_APR_ANWEB.xlsx: sheet 'A' cell {d}4 (LONG DESCRIPTION)"
+        " holds the error value #N/A, not a value\n",
+    )
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
