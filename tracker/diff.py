@@ -47,6 +47,7 @@ from tracker.calendar import (
     missing_quarters,
     not_requested,
     quarter_of,
+    reference_from_records,
     reference_of,
 )
 from tracker.errors import ReleaseError
@@ -485,7 +486,13 @@ def diff_snapshots(
     )
     unchanged = len(new_hashes) - len(added) - len(differing)
 
+    every_new: Mapping[str, Record] | None = None
     if reconciling:
+        if reference is None and new.actions is None:
+            # Without the action index every record is read to find the A codes; the same
+            # records then serve the diff and the reconciliation.
+            every_new = new.records(new_hashes)
+            reference = reference_from_records(new.info.label, every_new.values())
         decision = decide(old.info, new.info, reference or reference_of(new), stored)
     else:
         decision = not_requested(old.info, new.info)
@@ -504,7 +511,7 @@ def diff_snapshots(
                 if actions.get(code) != "N" or old_hashes.get(code) != digest
             ]
         )
-    new_records = new.records(new_codes)
+    new_records = every_new if every_new is not None else new.records(new_codes)
 
     changes: list[CodeChange] = [
         CodeChange(code, ChangeKind.ADDED, None, new_records[code]) for code in added
@@ -540,12 +547,14 @@ def _build_changes(pairs: Sequence[tuple[Record, Record]]) -> list[CodeChange]:
     tuple_new: dict[str, dict[str, tuple[str, ...]]] = {}
     representation: list[list[str]] = []
     for index, (old, new) in enumerate(pairs):
+        unequal = [name for name in _COMPARED_FIELDS if getattr(old, name) != getattr(new, name)]
         names: list[str] = []
         same: list[str] = []
-        for name in _COMPARED_FIELDS:
-            before, after = getattr(old, name), getattr(new, name)
-            if before != after:
-                (same if equivalent(name, before, after) else names).append(name)
+        for name in unequal:
+            if equivalent(name, getattr(old, name), getattr(new, name)):
+                same.append(name)
+            else:
+                names.append(name)
         differing.append(names)
         representation.append(same)
         for name in names:
