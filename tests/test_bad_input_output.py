@@ -346,7 +346,8 @@ def test_markup_in_a_reason_a_file_name_and_a_code(work: Path) -> None:
     )
     code, out, err = _run(work, "releases", "--all")
     assert (code, err) == (0, "")
-    assert out.splitlines()[-1].rstrip().endswith(f"HCPC2026_JUL_FORMULA.txt │ {reason}")
+    assert out.splitlines()[-1].rstrip().endswith(f"│ retracted: {reason}")
+    assert "HCPC2026_JUL_FORMULA.txt │" in out.splitlines()[-1]
 
     named = work / "HCPC2026_OCT[red].txt"
     shutil.copy(APR, named)
