@@ -31,9 +31,11 @@ from datetime import date
 from enum import Enum, StrEnum
 from typing import Any
 
+from tracker.corrections import CorrectionsListing
 from tracker.errors import ReleaseError
 from tracker.record import FIELD_NAMES, TUPLE_FIELDS, Record
 from tracker.release import ReleaseInfo, Snapshot
+from tracker.transreport import ReportCheck
 
 SCHEMA_VERSION = 1
 
@@ -247,6 +249,10 @@ class ReleaseDiff:
     unchanged_count: int
     findings: tuple[Finding, ...] = ()
     consecutive: bool = True
+    # CMS's companion files of release `new`: its transaction report checked against its data
+    # file, and corrections files kept with it (filled in by the store-aware `api.diff`).
+    transaction_report: ReportCheck | None = None
+    corrections: tuple[CorrectionsListing, ...] = ()
 
     def change(self, code: str) -> CodeChange | None:
         return next((change for change in self.changes if change.code == code), None)
@@ -292,6 +298,10 @@ class ReleaseDiff:
             },
             "changes": [_change_dict(change) for change in self.changes],
             "findings": [_finding_dict(finding) for finding in self.findings],
+            "transaction_report": (
+                self.transaction_report.to_dict() if self.transaction_report else None
+            ),
+            "corrections": [listing.to_dict() for listing in self.corrections],
         }
 
 

@@ -136,6 +136,8 @@ class ReleaseInfo:
     data_member: str
     retracted: bool = False
     retraction_reason: str | None = None
+    # For a release of kind `correction`: the release it corrects.
+    base_release_id: int | None = None
 
     @property
     def display(self) -> str:

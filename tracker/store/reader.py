@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select
 
+from tracker.attachments import Attachment, AttachmentRole
 from tracker.errors import IntegrityError
 from tracker.record import Record
 from tracker.release import (
@@ -23,6 +24,7 @@ from tracker.release import (
 from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
+    release_attachments,
     release_members,
     releases,
     retractions,
@@ -70,6 +72,7 @@ def _info(row: Row[Any]) -> ReleaseInfo:
         data_member=m["data_member"],
         retracted=m["retracted_id"] is not None,
         retraction_reason=m["retraction_reason"],
+        base_release_id=m["base_release_id"],
     )
 
 
@@ -243,3 +246,25 @@ def all_entries(
         for code, (record_hash, _) in snapshot.items()
     ]
     return entries, bodies_by_hash(connection, (h for _, _, h in entries))
+
+
+def attachments(connection: Connection, release_id: int) -> list[Attachment]:
+    """A release's companion files, in the order they were attached."""
+    rows = connection.execute(
+        select(release_attachments)
+        .where(release_attachments.c.release_id == release_id)
+        .order_by(release_attachments.c.position)
+    ).all()
+    return [
+        Attachment(
+            release_id=row.release_id,
+            position=row.position,
+            role=AttachmentRole(row.role),
+            name=row.name,
+            source_sha256=row.source_sha256,
+            member=row.member,
+            note=row.note,
+            attached_at=_as_datetime(row.attached_at),
+        )
+        for row in rows
+    ]

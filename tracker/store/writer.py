@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
+from tracker.attachments import Attachment, NewAttachment
 from tracker.errors import StoreError
 from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel
@@ -26,6 +27,7 @@ from tracker.store import reader
 from tracker.store.chains import MAX_CHAIN_DEPTH
 from tracker.store.schema import (
     record_versions,
+    release_attachments,
     release_members,
     releases,
     retractions,
@@ -54,6 +56,10 @@ class PreparedRelease:
     # (record, canonical JSON, content hash): serialized once, used for hashing and storing.
     record_hashes: tuple[tuple[Record, str, str], ...]
     content_sha256: str
+    # A correction's base release, and companion files stored with the release (a transaction
+    # report inside the release zip, the corrections file a correction applies).
+    base_release_id: int | None = None
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 def prepare(
@@ -65,6 +71,8 @@ def prepare(
     source_name: str,
     source_bytes: bytes,
     source_sha256: str,
+    base_release_id: int | None = None,
+    attachments: tuple[NewAttachment, ...] = (),
 ) -> PreparedRelease:
     hashed = tuple(
         (record, body, hash_canonical(body))
@@ -81,6 +89,8 @@ def prepare(
         parsed=parsed,
         record_hashes=hashed,
         content_sha256=snapshot_hash((record.code, h) for record, _, h in hashed),
+        base_release_id=base_release_id,
+        attachments=attachments,
     )
 
 
@@ -149,6 +159,9 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         for info in existing:
             if info.content_sha256 == prepared.content_sha256:
                 state = " (retracted)" if info.retracted else ""
+                # A companion the stored release does not have yet (a store filled before
+                # attachments were kept) is added; one already attached is not repeated.
+                _attach_rows(connection, info.id, prepared.attachments)
                 return WriteResult(
                     release=info,
                     created=False,
@@ -201,8 +214,10 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                 "ingested_at": datetime.now(UTC),
                 "parent_id": delta.parent_id,
                 "chain_depth": delta.depth,
+                "base_release_id": prepared.base_release_id,
             },
         ).scalar_one()
+        _attach_rows(connection, release_id, prepared.attachments)
         connection.execute(
             insert(release_members),
             [
@@ -314,3 +329,65 @@ def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
             {"release_id": info.id, "reason": reason.strip(), "retracted_at": datetime.now(UTC)},
         )
         return reader.release_by_id(connection, info.id)
+
+
+def _store_source(connection: Connection, sha256: str, data: bytes) -> None:
+    """Keep a file's bytes once, compressed, like every source."""
+    if connection.execute(select(sources.c.sha256).where(sources.c.sha256 == sha256)).first():
+        return
+    connection.execute(
+        _insert_ignoring_duplicates(connection, sources),
+        [
+            {
+                "sha256": sha256,
+                "size": len(data),
+                "compression": COMPRESSION,
+                "data": zlib.compress(data, 6),
+            }
+        ],
+    )
+
+
+def _attach_rows(
+    connection: Connection, release_id: int, attachments: Sequence[NewAttachment]
+) -> list[Attachment]:
+    """Append the attachments the release does not already have (same role, bytes, member)."""
+    stored = reader.attachments(connection, release_id)
+    have = {(a.role, a.source_sha256, a.member) for a in stored}
+    first = position = max((a.position for a in stored), default=-1) + 1
+    for attachment in attachments:
+        key = (attachment.role, attachment.sha256, attachment.member)
+        if key in have:
+            continue
+        have.add(key)
+        _store_source(connection, attachment.sha256, attachment.data)
+        connection.execute(
+            insert(release_attachments),
+            {
+                "release_id": release_id,
+                "position": position,
+                "role": attachment.role.value,
+                "name": attachment.name,
+                "source_sha256": attachment.sha256,
+                "member": attachment.member,
+                "note": attachment.note,
+                "attached_at": datetime.now(UTC),
+            },
+        )
+        position += 1
+    if position == first:
+        return []
+    return [a for a in reader.attachments(connection, release_id) if a.position >= first]
+
+
+def attach(engine: Engine, release_id: int, attachment: NewAttachment) -> Attachment | None:
+    """Attach a companion file to a stored release; None when the same one is already there."""
+    try:
+        with engine.connect().execution_options(write=True) as connection, connection.begin():
+            added = _attach_rows(connection, release_id, [attachment])
+    except OperationalError as exc:
+        raise StoreError(
+            f"{attachment.name}: the database could not store the attachment"
+            f" ({' '.join(str(exc.orig or exc).split())}); nothing was stored, try again"
+        ) from None
+    return added[0] if added else None
