@@ -331,6 +331,11 @@ def _actions(store: Store, info: ReleaseInfo) -> dict[str, str]:
 def report_check(store: Store, info: ReleaseInfo) -> ReportCheck | None:
     """The release's attached transaction report against its data file (None: no report)."""
     reports = [a for a in store.attachments(info) if a.role is AttachmentRole.TRANSACTION_REPORT]
+    if not reports and info.base_release_id is not None:
+        # A correction has no report of its own: its base's report is checked against the
+        # base's data file, the file that report describes.
+        base = next((r for r in store.all_releases() if r.id == info.base_release_id), None)
+        return report_check(store, base) if base is not None else None
     if not reports:
         return None
     chosen = reports[0]

@@ -1042,4 +1042,6 @@ def filter_diff(
         unchanged_count=diff.unchanged_count,
         findings=findings,
         consecutive=diff.consecutive,
+        transaction_report=diff.transaction_report,
+        corrections=diff.corrections,
     )
