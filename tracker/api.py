@@ -155,10 +155,12 @@ def ingest(
     progress("reading")
     source = read_source(path)
     source_sha256 = hashlib.sha256(source.data).hexdigest()
-    if looks_like_report(source.name, source.data):
-        return _ingest_report(store, source, source_sha256, release)
+    # Companion files are told from data files by name and content; a corrections file's
+    # header ("HCPCS/MOD Code, Action, …") would also pass for a report's, so it goes first.
     if looks_like_corrections(source):
         return _ingest_corrections(store, source, source_sha256, release)
+    if looks_like_report(source.name, source.data):
+        return _ingest_report(store, source, source_sha256, release)
     progress("parsing")
     parsed = parse_source(source)
     label = _resolve_label(source, parsed.data_member, release)
