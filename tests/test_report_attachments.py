@@ -209,5 +209,21 @@ def test_report_for_a_release_not_stored(tmp_path: Path) -> None:
         cli, ["--db", f"sqlite:///{tmp_path / 't.db'}", "ingest", str(report)]
     )
     assert result.exit_code != 0
-    assert result.output.startswith("Error: ")
+    assert result.output.startswith("Error: HCPC2020_OCT_TRANS_ALPHA.txt: ")
     assert "2020-OCT is not stored" in result.output
+
+
+def test_unreadable_report_in_a_release_zip_does_not_block_it(tmp_path: Path) -> None:
+    data = tmp_path / "HCPC2020_APR_ANWEB.txt"
+    _small_release(data)
+    bundle = tmp_path / "2020-APR-Alpha-Numeric-HCPCS-File.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(data, data.name)
+        archive.writestr("HCPC2020_APR_TransReport.txt", "HCPC\r\nA0001 Shuffled around\r\n")
+    store = api.open_store(f"sqlite:///{tmp_path / 't.db'}")
+    info = api.ingest(store, bundle).release
+    (attachment,) = store.attachments(info)
+    assert attachment.note is not None and "unknown action wording" in attachment.note
+    assert api.report_check(store, info) is None
+    assert api.verify(store).ok
+    store.close()

@@ -201,25 +201,36 @@ def _reports_inside(
     member = find_report_member([m.name for m in members if not m.is_data])
     if member is None:
         return ()
-    parse_transaction_report(source.name, source.data, member=member)  # it must read
+    # A report that does not read never blocks the release: it is kept, with the reason.
+    note = None
+    try:
+        parse_transaction_report(source.name, source.data, member=member)
+    except TrackerError as exc:
+        note = f"{UNREADABLE}{exc}"
     return (
-        NewAttachment(AttachmentRole.TRANSACTION_REPORT, source.name, source.data, sha256, member),
+        NewAttachment(
+            AttachmentRole.TRANSACTION_REPORT, source.name, source.data, sha256, member, note
+        ),
     )
+
+
+UNREADABLE = "not read: "
 
 
 def _companion_release(
     store: Store, source: SourceFile, release: str | None, inner: str | None = None
 ) -> ReleaseInfo:
     """The stored release a companion file belongs to: `--release`, else its name's label."""
-    if release:
-        return store.resolve(release)
     label = infer_label(source.name) or (infer_label(inner) if inner else None)
-    if label is None:
+    if not release and label is None:
         raise ReleaseError(
             f"{source.name}: cannot tell which release it belongs to from the file name;"
             " give it with --release 2020-APR"
         )
-    return store.resolve(str(label))
+    try:
+        return store.resolve(release or str(label))
+    except ReleaseError as exc:
+        raise ReleaseError(f"{source.name}: {exc}") from None
 
 
 def _ingest_report(
@@ -332,7 +343,11 @@ def _actions(store: Store, info: ReleaseInfo) -> dict[str, str]:
 
 def report_check(store: Store, info: ReleaseInfo) -> ReportCheck | None:
     """The release's attached transaction report against its data file (None: no report)."""
-    reports = [a for a in store.attachments(info) if a.role is AttachmentRole.TRANSACTION_REPORT]
+    reports = [
+        a
+        for a in store.attachments(info)
+        if a.role is AttachmentRole.TRANSACTION_REPORT and not (a.note or "").startswith(UNREADABLE)
+    ]
     if not reports and info.base_release_id is not None:
         # A correction has no report of its own: its base's report is checked against the
         # base's data file, the file that report describes.
@@ -630,6 +645,14 @@ def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[s
     if hashlib.sha256(data).hexdigest() != info.source_sha256:
         problems.append(f"{where}: source bytes of {info.source_name} do not match their sha256")
         return problems
+    for attachment in store.attachments(info):
+        try:
+            attached = store.attachment_bytes(attachment)
+        except IntegrityError as exc:
+            problems.append(f"{where}: attachment {attachment.display}: {exc}")
+            continue
+        if hashlib.sha256(attached).hexdigest() != attachment.source_sha256:
+            problems.append(f"{where}: attachment {attachment.name} does not match its sha256")
     if reparse and info.kind is ReleaseKind.CORRECTION and info.base_release_id is not None:
         problems.extend(_verify_correction(store, info))
     elif reparse:

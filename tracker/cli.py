@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tracker import __version__
@@ -107,7 +108,11 @@ def ingest(
     reissue: bool,
     kind: str | None,
 ) -> None:
-    """Store CMS release files (text, workbook, zip, or a directory of code pages)."""
+    """Store CMS release files (text, workbook, zip, or a directory of code pages).
+
+    A transaction report is kept with its stored release; a corrections file is applied to
+    the release it corrects as a new issue of kind correction (or kept and listed).
+    """
     if len(paths) > 1 and (release or effective):
         raise TrackerError("--release and --effective apply to one file; ingest files one by one")
     store = _store(ctx)
@@ -122,7 +127,7 @@ def ingest(
                 kind=kind,
                 progress=progress,
             )
-        console.print(result.message)
+        console.print(escape(result.message))
 
 
 @cli.command("releases")
