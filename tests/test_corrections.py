@@ -280,3 +280,25 @@ def test_bad_corrections_file(tmp_path: Path) -> None:
     code, out = _cli(db, "ingest", str(corrections))
     assert code != 0
     assert out.startswith("Error: ") and "HCPC2020_Corrections.txt:2:" in out
+
+
+def test_lineage_and_attachments_on_each_database(tmp_path: Path, db_url: str) -> None:
+    _release(tmp_path / "HCPC2020_ANWEB.txt")
+    corrections = tmp_path / "HCPC2020_Corrections.txt"
+    corrections.write_text(HEADER + "A0003\tRevise Short Description\tThird short\t\t\t\t\t\t\r\n")
+    report = tmp_path / "HCPC2020_TransReport.txt"
+    report.write_text("HCPC\tType of Change\r\nA0001\tNo change\r\nA0002\tNo change\r\n")
+    store = api.open_store(db_url)
+    base = api.ingest(store, tmp_path / "HCPC2020_ANWEB.txt").release
+    assert api.ingest(store, report).created
+    corrected = api.ingest(store, corrections).release
+    assert corrected.base_release_id == base.id and corrected.kind is ReleaseKind.CORRECTION
+    assert [a.role for a in store.attachments(base)] == [AttachmentRole.TRANSACTION_REPORT]
+    assert [a.role for a in store.attachments(corrected)] == [AttachmentRole.CORRECTIONS]
+    assert store.attachment_bytes(store.attachments(corrected)[0]) == corrections.read_bytes()
+    # The correction is checked against its base's report and data file: A0003 (N) unlisted.
+    check = api.report_check(store, corrected)
+    assert check is not None and check.release == base.display and not check.disagreements
+    assert api.show(store, "A0003")[1].short_description == "Third short"
+    assert api.verify(store).ok
+    store.close()
