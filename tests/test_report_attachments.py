@@ -227,3 +227,13 @@ def test_unreadable_report_in_a_release_zip_does_not_block_it(tmp_path: Path) ->
     assert api.report_check(store, info) is None
     assert api.verify(store).ok
     store.close()
+
+
+def test_release_options_refused_for_a_report(tmp_path: Path) -> None:
+    report = tmp_path / "HCPC2020_OCT_TRANS_ALPHA.txt"
+    report.write_text("HCPCS Code\tType of Change\r\nA0001\tNo Change\r\n", encoding="cp1252")
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    args = ["--db", db, "ingest", str(report), "--effective", "2020-10-01"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: HCPC2020_OCT_TRANS_ALPHA.txt: is a transaction report")

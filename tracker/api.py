@@ -157,9 +157,15 @@ def ingest(
     source_sha256 = hashlib.sha256(source.data).hexdigest()
     # Companion files are told from data files by name and content; a corrections file's
     # header ("HCPCS/MOD Code, Action, …") would also pass for a report's, so it goes first.
-    if looks_like_corrections(source):
-        return _ingest_corrections(store, source, source_sha256, release)
-    if looks_like_report(source.name, source.data):
+    corrections = looks_like_corrections(source)
+    if corrections or looks_like_report(source.name, source.data):
+        if effective or kind:
+            what = "a corrections file" if corrections else "a transaction report"
+            raise ReleaseError(
+                f"{source.name}: is {what}; --effective and --kind apply to release files"
+            )
+        if corrections:
+            return _ingest_corrections(store, source, source_sha256, release)
         return _ingest_report(store, source, source_sha256, release)
     progress("parsing")
     parsed = parse_source(source)
