@@ -302,3 +302,21 @@ def test_lineage_and_attachments_on_each_database(tmp_path: Path, db_url: str) -
     assert api.show(store, "A0003")[1].short_description == "Third short"
     assert api.verify(store).ok
     store.close()
+
+
+@pytest.mark.parametrize("version", ["V1", "V4"])
+def test_prn_listing_rows_are_kept_never_applied(version: str) -> None:
+    from tracker.corrections import apply_corrections
+    from tracker.parsers.base import SourceFile
+    from tracker.parsers.corrections import read_corrections
+
+    path = shared_path("cms-hcpcs", "2018", "2018-HCPCS-Alpha-Numeric-Corrections.zip")
+    member = f"{version}_HCPC2018_Corrections_ANWEB"
+    with zipfile.ZipFile(path) as archive:
+        listing = archive.read(f"{member}.prn")
+    parsed = read_corrections(SourceFile(f"{member}.prn", listing))
+    workbook_codes = [str(row["CODE"]).strip() for row in _rows(path, f"{member}.xlsx")]
+    assert [row.code for row in parsed.rows] == workbook_codes
+    applied = apply_corrections(parsed, {})
+    assert all(not outcome.applied for outcome in applied.outcomes)
+    assert all(".prn" in outcome.reason for outcome in applied.outcomes)
