@@ -298,10 +298,17 @@ class ReleaseDiff:
             },
             "changes": [_change_dict(change) for change in self.changes],
             "findings": [_finding_dict(finding) for finding in self.findings],
-            "transaction_report": (
-                self.transaction_report.to_dict() if self.transaction_report else None
+            # CMS's companion files, present only when the new release has them.
+            **(
+                {"transaction_report": self.transaction_report.to_dict()}
+                if self.transaction_report
+                else {}
             ),
-            "corrections": [listing.to_dict() for listing in self.corrections],
+            **(
+                {"corrections": [listing.to_dict() for listing in self.corrections]}
+                if self.corrections
+                else {}
+            ),
         }
 
 
