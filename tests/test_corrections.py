@@ -271,15 +271,31 @@ def test_already_incorporated_is_recorded_not_applied(tmp_path: Path) -> None:
     store.close()
 
 
-def test_bad_corrections_file(tmp_path: Path) -> None:
+def test_odd_rows_are_listed_and_a_file_without_header_refused(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     _release(tmp_path / "HCPC2020_ANWEB.txt")
     _cli(db, "ingest", str(tmp_path / "HCPC2020_ANWEB.txt"))
     corrections = tmp_path / "HCPC2020_Corrections.txt"
-    corrections.write_text(HEADER + "A0001\tTerminate\t\t\t31/31/2020\t\t\t\t\r\n")
+    corrections.write_text(
+        HEADER
+        + "A0001\tTerminate\t\t\t31/31/2020\t\t\t\t\r\n"
+        + "* see note\tTerminate\t\t\t1/1/2020\t\t\t\t\r\n"
+    )
     code, out = _cli(db, "ingest", str(corrections))
+    assert code == 0 and "recorded with 2020-JAN, not applied" in out
+    store = api.open_store(f"sqlite:///{db}")
+    (listing,) = api.corrections_listings(store, api.resolve(store, "2020"))
+    assert [row.split(" (")[-1] for row in listing.rows] == [
+        "MM/DD/YYYY))",
+        "not an HCPCS code)",
+    ]
+    assert "effective=31/31/2020" in listing.rows[0]
+    store.close()
+    headless = tmp_path / "HCPC2020_Corrections_2.txt"
+    headless.write_text("A0001\tTerminate\t1/1/2020\r\n")
+    code, out = _cli(db, "ingest", str(headless))
     assert code != 0
-    assert out.startswith("Error: ") and "HCPC2020_Corrections.txt:2:" in out
+    assert out.startswith("Error: HCPC2020_Corrections_2.txt: no header row")
 
 
 def test_lineage_and_attachments_on_each_database(tmp_path: Path, db_url: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tracker.parsers.corrections import CorrectionRow, CorrectionsFile
+from tracker.parsers.corrections import CorrectionRow, CorrectionsFile, is_code
 from tracker.record import Record
 
 _NEGATED = re.compile(r"^(do not|don't|not)\b")
@@ -79,6 +79,8 @@ def _plan(row: CorrectionRow, record: Record | None, listing: bool) -> Record | 
     if listing:
         return "a .prn listing cuts its columns short; ingest the workbook or text form"
     action = _words(row.action)
+    if not is_code(row.code):
+        return "not an HCPCS code"
     if _NEGATED.search(action):
         return "the action says what not to do; nothing to apply"
     if record is None:
@@ -98,7 +100,7 @@ def _plan(row: CorrectionRow, record: Record | None, listing: bool) -> Record | 
         )
     if _TERMINATE.match(action):
         if row.effective is None:
-            return "a termination without an effective date"
+            return "a termination without an effective date (MM/DD/YYYY)"
         return dataclasses.replace(
             record,
             termination_date=row.effective - timedelta(days=1),

@@ -91,6 +91,10 @@ class CorrectionsFile:
         return f"{self.name}!{self.member}" if self.member else self.name
 
 
+def is_code(text: str) -> bool:
+    return bool(CODE_PATTERN.match(text) or MODIFIER_PATTERN.match(text))
+
+
 def is_corrections_name(name: str) -> bool:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
     return "correction" in base
@@ -199,21 +203,19 @@ def _cell(value: object) -> str:
     return normalize_text(str(value))
 
 
-def _date(value: object, where: str, line: int) -> date | None:
+def _date(value: object) -> date | None:
+    """A cell's date, or None when it holds no date CMS's way (the raw text stays in the row)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell(value)
-    if not text:
-        return None
-    match = _DATE_TEXT.match(text)
+    match = _DATE_TEXT.match(_cell(value))
     if match:
         try:
             return date(int(match[3]), int(match[1]), int(match[2]))
         except ValueError:
-            pass
-    raise SourceError(where, f"effective date {text!r} is not MM/DD/YYYY", line)
+            return None
+    return None
 
 
 def _from_grid(name: str, grid: list[list[object]]) -> CorrectionsFile:
@@ -237,18 +239,17 @@ def _from_grid(name: str, grid: list[list[object]]) -> CorrectionsFile:
         action = _cell(get("action"))
         if not code and not action:
             continue
-        if not (CODE_PATTERN.match(code) or MODIFIER_PATTERN.match(code)):
-            if _INCORPORATED.search(" ".join(_cell(c) for c in row)):
-                continue
-            raise SourceError(name, f"{code!r} is not an HCPCS code or modifier", number)
+        if not is_code(code) and _INCORPORATED.search(" ".join(_cell(c) for c in row)):
+            continue
+        # Anything else is kept as CMS wrote it (a note row, a date in words): the row is then
+        # listed as not applied, never guessed at and never dropped.
+        effective = _date(get("effective"))
         values = {
             column: _cell(get(column))
             for column in columns
-            if column not in ("code", "action", "effective")
+            if column not in ("code", "action") and (column != "effective" or effective is None)
         }
-        rows.append(
-            CorrectionRow(number, code, action, _date(get("effective"), name, number), values)
-        )
+        rows.append(CorrectionRow(number, code, action, effective, values))
     if not rows:
         raise SourceError(name, "no correction rows")
     return CorrectionsFile(name, None, tuple(rows), said, listing_only=False)
@@ -264,7 +265,7 @@ def _read_listing(source: SourceFile) -> CorrectionsFile:
         if not parts or parts[0].upper() != parts[0]:
             continue
         code = parts[0]
-        if (CODE_PATTERN.match(code) or MODIFIER_PATTERN.match(code)) and len(parts) == 2:
+        if is_code(code) and len(parts) == 2:
             rows.append(CorrectionRow(number, code, "", None, {}, raw=normalize_text(parts[1])))
     if not rows:
         raise SourceError(source.name, "no correction rows")
