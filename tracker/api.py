@@ -12,23 +12,22 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from tracker import query
-from tracker.attachments import Attachment, AttachmentRole, NewAttachment
-from tracker.corrections import Application, CorrectionsListing, apply_corrections
+from tracker import companions, query
+from tracker.corrections import CorrectionsListing
 from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
 from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
 from tracker.parsers import parse_source
 from tracker.parsers.base import SourceFile
-from tracker.parsers.corrections import looks_like_corrections, read_corrections
+from tracker.parsers.corrections import looks_like_corrections
 from tracker.query import CodeState, Status
-from tracker.record import ParsedRelease, Record, SourceMember, snapshot_hash
+from tracker.record import Record, snapshot_hash
 from tracker.release import (
     ReleaseInfo,
     ReleaseKind,
@@ -38,13 +37,7 @@ from tracker.release import (
     parse_label,
 )
 from tracker.store import Store, prepare
-from tracker.transreport import (
-    ReportCheck,
-    compare_with_file,
-    find_report_member,
-    looks_like_report,
-    parse_transaction_report,
-)
+from tracker.transreport import ReportCheck, looks_like_report
 from tracker.validate import ValidationSummary, parse_service_date, validate_claims
 
 __all__ = [
@@ -164,9 +157,12 @@ def ingest(
             raise ReleaseError(
                 f"{source.name}: is {what}; --effective and --kind apply to release files"
             )
-        if corrections:
-            return _ingest_corrections(store, source, source_sha256, release)
-        return _ingest_report(store, source, source_sha256, release)
+        kept = (
+            companions.ingest_corrections(store, source, source_sha256, release)
+            if corrections
+            else companions.ingest_report(store, source, source_sha256, release)
+        )
+        return IngestResult(kept.release, kept.created, kept.new_record_versions, kept.message)
     progress("parsing")
     parsed = parse_source(source)
     label = _resolve_label(source, parsed.data_member, release)
@@ -188,7 +184,7 @@ def ingest(
         source_name=source.name,
         source_bytes=source.data,
         source_sha256=source_sha256,
-        attachments=_reports_inside(source, source_sha256, parsed.members),
+        attachments=companions.reports_inside(source, source_sha256, parsed.members),
     )
     progress("storing")
     result = store.write(prepared, reissue=reissue)
@@ -200,215 +196,14 @@ def ingest(
     )
 
 
-def _reports_inside(
-    source: SourceFile, sha256: str, members: Sequence[SourceMember]
-) -> tuple[NewAttachment, ...]:
-    """The transaction report a release zip carries, to keep with the release."""
-    member = find_report_member([m.name for m in members if not m.is_data])
-    if member is None:
-        return ()
-    # A report that does not read never blocks the release: it is kept, with the reason.
-    note = None
-    try:
-        parse_transaction_report(source.name, source.data, member=member)
-    except TrackerError as exc:
-        note = f"{UNREADABLE}{exc}"
-    return (
-        NewAttachment(
-            AttachmentRole.TRANSACTION_REPORT, source.name, source.data, sha256, member, note
-        ),
-    )
-
-
-UNREADABLE = "not read: "
-
-
-def _companion_release(
-    store: Store, source: SourceFile, release: str | None, inner: str | None = None
-) -> ReleaseInfo:
-    """The stored release a companion file belongs to: `--release`, else its name's label."""
-    label = infer_label(source.name) or (infer_label(inner) if inner else None)
-    if not release and label is None:
-        raise ReleaseError(
-            f"{source.name}: cannot tell which release it belongs to from the file name;"
-            " give it with --release 2020-APR"
-        )
-    try:
-        return store.resolve(release or str(label))
-    except ReleaseError as exc:
-        raise ReleaseError(f"{source.name}: {exc}") from None
-
-
-def _ingest_report(
-    store: Store, source: SourceFile, sha256: str, release: str | None
-) -> IngestResult:
-    """Keep a loose transaction report with its stored release, as CMS's declared changes."""
-    report = parse_transaction_report(source.name, source.data)
-    info = _companion_release(store, source, release)
-    attached = store.attach(
-        info, NewAttachment(AttachmentRole.TRANSACTION_REPORT, source.name, source.data, sha256)
-    )
-    check = compare_with_file(info.display, source.name, report, _actions(store, info))
-    state = "attached to" if attached else "already attached to"
-    return IngestResult(
-        release=info,
-        created=attached is not None,
-        new_record_versions=0,
-        message=(
-            f"{source.name}: transaction report {state} {info.display} ({len(report)} codes"
-            f" listed, {len(check.disagreements)} disagreements with the data file)"
-        ),
-    )
-
-
-def _ingest_corrections(
-    store: Store, source: SourceFile, sha256: str, release: str | None
-) -> IngestResult:
-    """Apply a corrections file as a new issue of kind `correction`, or keep it as a note."""
-    corrections = read_corrections(source)
-    base = _companion_release(store, source, release, corrections.member)
-    for info in store.all_releases():
-        if info.label == base.label and any(
-            a.source_sha256 == sha256 and a.role is AttachmentRole.CORRECTIONS
-            for a in store.attachments(info)
-        ):
-            return IngestResult(
-                release=info,
-                created=False,
-                new_record_versions=0,
-                message=f"{source.name}: already recorded with {info.display}; nothing to do",
-            )
-    snapshot = store.snapshot(base)
-    base_records = dict(snapshot.records(snapshot.hashes))
-    applied = apply_corrections(corrections, base_records)
-    changed = applied.changed_codes
-    summary = _corrections_note(applied, base)
-    attachment = NewAttachment(
-        AttachmentRole.CORRECTIONS, source.name, source.data, sha256, corrections.member, summary
-    )
-    if corrections.incorporated or not changed:
-        store.attach(base, attachment)
-        return IngestResult(
-            release=base,
-            created=False,
-            new_record_versions=0,
-            message=f"{source.name}: recorded with {base.display}, not applied: {summary}",
-        )
-    label, _ = parse_label(base.label)
-    parsed = ParsedRelease(
-        records=tuple(applied.records[code] for code in sorted(applied.records)),
-        parser="corrections",
-        parser_version="1",
-        data_member=corrections.member or source.name,
-        members=(SourceMember(source.name, len(source.data), sha256, is_data=True),),
-    )
-    prepared = prepare(
-        parsed,
-        label=label,
-        effective_date=base.effective_date,
-        kind=ReleaseKind.CORRECTION,
-        source_name=source.name,
-        source_bytes=source.data,
-        source_sha256=sha256,
-        base_release_id=base.id,
-        attachments=(attachment,),
-    )
-    result = store.write(prepared, reissue=True)
-    return IngestResult(
-        release=result.release,
-        created=result.created,
-        new_record_versions=result.new_record_versions,
-        message=f"{result.message}; corrects {base.display}: {summary}",
-    )
-
-
-def _corrections_note(applied: Application, base: ReleaseInfo) -> str:
-    """What the attachment says about itself: incorporated, or applied and not applied."""
-    said = applied.corrections.incorporated
-    if said:
-        return f"already incorporated (CMS: {said!r})"
-    changed = applied.changed_codes
-    held = sum(1 for o in applied.outcomes if o.applied and not o.changed)
-    skipped = len(applied.not_applied)
-    if not changed:
-        reason = "every applicable row already holds in" if held else "no row applies to"
-        return f"{reason} {base.display}; {skipped} rows not applied"
-    return (
-        f"applied to {base.display}: {len(changed)} codes changed ({', '.join(changed)});"
-        f" {skipped} rows not applied"
-    )
-
-
-def _actions(store: Store, info: ReleaseInfo) -> dict[str, str]:
-    """Each code's action letter in a release's data file."""
-    snapshot = store.snapshot(info)
-    if snapshot.actions is not None:
-        return dict(snapshot.actions)
-    return {code: r.action_code for code, r in snapshot.records(snapshot.hashes).items()}
-
-
 def report_check(store: Store, info: ReleaseInfo) -> ReportCheck | None:
-    """The release's attached transaction report against its data file (None: no report)."""
-    reports = [
-        a
-        for a in store.attachments(info)
-        if a.role is AttachmentRole.TRANSACTION_REPORT and not (a.note or "").startswith(UNREADABLE)
-    ]
-    if not reports and info.base_release_id is not None:
-        # A correction has no report of its own: its base's report is checked against the
-        # base's data file, the file that report describes.
-        base = next((r for r in store.all_releases() if r.id == info.base_release_id), None)
-        return report_check(store, base) if base is not None else None
-    if not reports:
-        return None
-    chosen = reports[0]
-    data = store.attachment_bytes(chosen)
-    listed = parse_transaction_report(chosen.name, data, member=chosen.member)
-    return compare_with_file(info.display, chosen.display, listed, _actions(store, info))
+    """The release's transaction report against its data file (None: no report attached)."""
+    return companions.report_check(store, info)
 
 
 def corrections_listings(store: Store, info: ReleaseInfo) -> tuple[CorrectionsListing, ...]:
-    """Corrections files kept with the release: for a correction, its own; else any recorded."""
-    listings = []
-    for attachment in store.attachments(info):
-        if attachment.role is not AttachmentRole.CORRECTIONS:
-            continue
-        listings.append(_listing(store, info, attachment))
-    return tuple(listings)
-
-
-def _listing(store: Store, info: ReleaseInfo, attachment: Attachment) -> CorrectionsListing:
-    corrections = read_corrections(SourceFile(attachment.name, store.attachment_bytes(attachment)))
-    base = info
-    if info.base_release_id is not None:
-        base = next(r for r in store.all_releases() if r.id == info.base_release_id)
-    snapshot = store.snapshot(base)
-    codes = [row.code for row in corrections.rows]
-    applied = apply_corrections(corrections, dict(snapshot.records(codes)))
-    return CorrectionsListing(
-        release=info.display,
-        file=attachment.display,
-        note=attachment.note or "",
-        rows=tuple(outcome.describe() for outcome in applied.outcomes),
-    )
-
-
-def _verify_correction(store: Store, info: ReleaseInfo) -> list[str]:
-    """A correction re-applied to its base release must give the stored records again."""
-    where = f"release {info.display}"
-    base = next((r for r in store.all_releases() if r.id == info.base_release_id), None)
-    if base is None:
-        return [f"{where}: its base release (id {info.base_release_id}) is not stored"]
-    try:
-        corrections = read_corrections(SourceFile(info.source_name, store.source_bytes(info)))
-    except TrackerError as exc:
-        return [f"{where}: stored corrections file no longer reads ({exc})"]
-    snapshot = store.snapshot(base)
-    applied = apply_corrections(corrections, dict(snapshot.records(snapshot.hashes)))
-    again = snapshot_hash((code, r.content_hash()) for code, r in applied.records.items())
-    if again != info.content_sha256:
-        return [f"{where}: re-applying {info.source_name} to {base.display} gives other records"]
-    return []
+    """Corrections files kept with the release, each row with what became of it."""
+    return companions.corrections_listings(store, info)
 
 
 def open_store(url: str | None = None) -> Store:
@@ -470,8 +265,8 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
     )
     return replace(
         result,
-        transaction_report=report_check(store, new_info),
-        corrections=corrections_listings(store, new_info),
+        transaction_report=companions.report_check(store, new_info),
+        corrections=companions.corrections_listings(store, new_info),
     )
 
 
@@ -660,7 +455,7 @@ def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[s
         if hashlib.sha256(attached).hexdigest() != attachment.source_sha256:
             problems.append(f"{where}: attachment {attachment.name} does not match its sha256")
     if reparse and info.kind is ReleaseKind.CORRECTION and info.base_release_id is not None:
-        problems.extend(_verify_correction(store, info))
+        problems.extend(companions.verify_correction(store, info))
     elif reparse:
         try:
             parsed = parse_source(SourceFile(name=info.source_name, data=data))
