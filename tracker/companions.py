@@ -81,6 +81,11 @@ def ingest_report(store: Store, source: SourceFile, sha256: str, release: str | 
     """Keep a loose transaction report with its stored release, as CMS's declared changes."""
     report = parse_transaction_report(source.name, source.data)
     info = _companion_release(store, source, release)
+    if not (release and "#" in release):
+        # A report describes CMS's data file, not a correction applied to it.
+        by_id = {r.id: r for r in store.all_releases()}
+        while info.base_release_id is not None and info.base_release_id in by_id:
+            info = by_id[info.base_release_id]
     attached = store.attach(
         info, NewAttachment(AttachmentRole.TRANSACTION_REPORT, source.name, source.data, sha256)
     )
