@@ -472,6 +472,30 @@ def test_to_dict_is_json_and_matches_schema(schema: dict[str, Any]) -> None:
     }
 
 
+def test_companion_sections_match_schema(schema: dict[str, Any]) -> None:
+    from tracker.corrections import CorrectionsListing
+    from tracker.transreport import compare_with_file
+
+    base = diff_snapshots(snap("2020-JAN", rec()), snap("2020-APR", rec(coverage="M")))
+    check = compare_with_file("2020-APR", "r.xlsx", {"F0001": "S", "F0009": "A"}, {"F0001": "F"})
+    listing = CorrectionsListing("2020-APR", "c.zip!c.xlsx", "applied", ("not applied: F0002",))
+    data = dataclasses.replace(base, transaction_report=check, corrections=(listing,)).to_dict()
+    validate(data, schema, schema)
+    assert [(d["code"], d["kind"]) for d in data["transaction_report"]["disagreements"]] == [
+        ("F0001", "different_action"),
+        ("F0009", "not_in_file"),
+    ]
+    for mutate in (
+        lambda d: d["transaction_report"]["disagreements"][0].update(kind="odd"),
+        lambda d: d["transaction_report"].pop("codes_listed"),
+        lambda d: d["corrections"][0].update(rows="not a list"),
+    ):
+        bad = json.loads(json.dumps(data))
+        mutate(bad)
+        with pytest.raises(AssertionError):
+            validate(bad, schema, schema)
+
+
 # --- Real releases -----------------------------------------------------------------------------
 
 PAIR_IDS = [f"{a}->{b}" for a, b in CONSECUTIVE_PAIRS]

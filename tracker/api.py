@@ -13,17 +13,19 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from tracker import query
+from tracker import companions, query
+from tracker.corrections import CorrectionsListing
 from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
 from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
 from tracker.parsers import parse_source
 from tracker.parsers.base import SourceFile
+from tracker.parsers.corrections import looks_like_corrections
 from tracker.query import CodeState, Status
 from tracker.record import Record, snapshot_hash
 from tracker.release import (
@@ -37,6 +39,7 @@ from tracker.release import (
     version_marker,
 )
 from tracker.store import Store, prepare
+from tracker.transreport import ReportCheck, looks_like_report
 from tracker.validate import (
     ValidationSummary,
     claims_encoding,
@@ -189,6 +192,21 @@ def ingest(
     progress("reading")
     source = read_source(path)
     source_sha256 = hashlib.sha256(source.data).hexdigest()
+    # Companion files are told from data files by name and content; a corrections file's
+    # header ("HCPCS/MOD Code, Action, …") would also pass for a report's, so it goes first.
+    corrections = looks_like_corrections(source)
+    if corrections or looks_like_report(source.name, source.data):
+        if effective or kind:
+            what = "a corrections file" if corrections else "a transaction report"
+            raise ReleaseError(
+                f"{source.name}: is {what}; --effective and --kind apply to release files"
+            )
+        kept = (
+            companions.ingest_corrections(store, source, source_sha256, release)
+            if corrections
+            else companions.ingest_report(store, source, source_sha256, release)
+        )
+        return IngestResult(kept.release, kept.created, kept.new_record_versions, kept.message)
     progress("parsing")
     parsed = parse_source(source)
     label = _resolve_label(source, parsed.data_member, release)
@@ -211,6 +229,7 @@ def ingest(
         source_bytes=source.data,
         source_sha256=source_sha256,
         version_marker=_version_marker(source, parsed.data_member),
+        attachments=companions.reports_inside(source, source_sha256, parsed.members),
     )
     progress("storing")
     result = store.write(prepared, reissue=reissue)
@@ -220,6 +239,16 @@ def ingest(
         new_record_versions=result.new_record_versions,
         message=result.message,
     )
+
+
+def report_check(store: Store, info: ReleaseInfo) -> ReportCheck | None:
+    """The release's transaction report against its data file (None: no report attached)."""
+    return companions.report_check(store, info)
+
+
+def corrections_listings(store: Store, info: ReleaseInfo) -> tuple[CorrectionsListing, ...]:
+    """Corrections files kept with the release, each row with what became of it."""
+    return companions.corrections_listings(store, info)
 
 
 def open_store(url: str | None = None) -> Store:
@@ -291,7 +320,12 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
             f" ({new_info.code_set}) are releases of different code sets"
         )
     stored = {info.label for info in current_releases(store)}
-    return diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
+    result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
+    return replace(
+        result,
+        transaction_report=companions.report_check(store, new_info),
+        corrections=companions.corrections_listings(store, new_info),
+    )
 
 
 def diff_year(store: Store, year: int) -> YearDiff:
@@ -504,7 +538,17 @@ def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[s
     if hashlib.sha256(data).hexdigest() != info.source_sha256:
         problems.append(f"{where}: source bytes of {info.source_name} do not match their sha256")
         return problems
-    if reparse:
+    for attachment in store.attachments(info):
+        try:
+            attached = store.attachment_bytes(attachment)
+        except IntegrityError as exc:
+            problems.append(f"{where}: attachment {attachment.display}: {exc}")
+            continue
+        if hashlib.sha256(attached).hexdigest() != attachment.source_sha256:
+            problems.append(f"{where}: attachment {attachment.name} does not match its sha256")
+    if reparse and info.kind is ReleaseKind.CORRECTION and info.base_release_id is not None:
+        problems.extend(companions.verify_correction(store, info))
+    elif reparse:
         try:
             parsed = parse_source(SourceFile(name=info.source_name, data=data))
         except TrackerError as exc:

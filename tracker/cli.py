@@ -146,7 +146,11 @@ def ingest(
     reissue: bool,
     kind: str | None,
 ) -> None:
-    """Store CMS release files (text, workbook, zip, or a directory of code pages)."""
+    """Store CMS release files (text, workbook, zip, or a directory of code pages).
+
+    A transaction report is kept with its stored release; a corrections file is applied to
+    the release it corrects as a new issue of kind correction (or kept and listed).
+    """
     if len(paths) > 1 and (release or effective):
         raise TrackerError("--release and --effective apply to one file; ingest files one by one")
     store = _store(ctx)
@@ -189,12 +193,14 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
         table.add_column(column, justify="right" if column in ("issue", "codes") else "left")
     if include_retracted:
         table.add_column("state")
+    by_id = {info.id: info for info in api.releases(_store(ctx), include_retracted=True)}
     for info in infos:
+        base = by_id.get(info.base_release_id) if info.base_release_id else None
         row = [
             info.label,
             str(info.issue),
             info.effective_date.isoformat(),
-            info.kind.value,
+            info.kind.value + (f" of {base.display}" if base else ""),
             str(info.record_count),
             info.content_sha256[:12],
             printable(info.source_name),
@@ -570,6 +576,33 @@ def _print_diff(result: ReleaseDiff) -> None:
                 printable(f"  {finding.code}  {finding.message}") for finding in result.findings
             )
         )
+    _print_companions(result)
+
+
+def _print_companions(result: ReleaseDiff) -> None:
+    """CMS's transaction report against its data file, and corrections kept with the release."""
+    from tracker.transreport import DISAGREEMENT_TITLES
+
+    check = result.transaction_report
+    if check is not None:
+        click.echo()
+        click.echo(
+            printable(
+                f"CMS's transaction report vs its data file ({check.report}):"
+                f" {check.codes_listed} codes listed, {len(check.disagreements)} disagreements"
+            )
+        )
+        for item in check.disagreements:
+            click.echo(
+                printable(
+                    f"  {item.code}  {DISAGREEMENT_TITLES[item.kind]}: report"
+                    f" {item.report_action or '—'}, file {item.file_action or '—'}"
+                )
+            )
+    for listing in result.corrections:
+        click.echo()
+        click.echo(printable(f"corrections {listing.file}: {listing.note}"))
+        click.echo("\n".join(printable(f"  {row}") for row in listing.rows))
 
 
 @cli.command()

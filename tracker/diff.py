@@ -50,9 +50,11 @@ from tracker.calendar import (
     reference_from_records,
     reference_of,
 )
+from tracker.corrections import CorrectionsListing
 from tracker.errors import ReleaseError
 from tracker.record import FIELD_NAMES, TUPLE_FIELDS, Record
 from tracker.release import ReleaseInfo, Snapshot
+from tracker.transreport import ReportCheck
 
 SCHEMA_VERSION = 1
 
@@ -273,6 +275,10 @@ class ReleaseDiff:
     reconciliation: Reconciliation = NOT_RECONCILED
     representation_only: tuple[CodeChange, ...] = ()
     """Codes whose records differ only in representation; counted as unchanged."""
+    # CMS's companion files of release `new`: its transaction report checked against its data
+    # file, and corrections files kept with it (filled in by the store-aware `api.diff`).
+    transaction_report: ReportCheck | None = None
+    corrections: tuple[CorrectionsListing, ...] = ()
 
     @property
     def reconciled(self) -> bool:
@@ -353,6 +359,17 @@ class ReleaseDiff:
             },
             "changes": [_change_dict(change) for change in self.changes],
             "findings": [_finding_dict(finding) for finding in self.findings],
+            # CMS's companion files, present only when the new release has them.
+            **(
+                {"transaction_report": self.transaction_report.to_dict()}
+                if self.transaction_report
+                else {}
+            ),
+            **(
+                {"corrections": [listing.to_dict() for listing in self.corrections]}
+                if self.corrections
+                else {}
+            ),
         }
 
 
@@ -1218,4 +1235,6 @@ def filter_diff(
         representation_only=tuple(
             change for change in diff.representation_only if change.code.startswith(start)
         ),
+        transaction_report=diff.transaction_report,
+        corrections=diff.corrections,
     )

@@ -238,6 +238,8 @@ class ReleaseInfo:
     anomalies: tuple[Anomaly, ...] = ()
     last_event: str | None = None
     last_event_reason: str | None = None
+    # For a release of kind `correction`: the release it corrects.
+    base_release_id: int | None = None
 
     @property
     def display(self) -> str:

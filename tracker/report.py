@@ -13,6 +13,7 @@ Nothing here reads a clock, so the same releases always render to the same bytes
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import traceback
@@ -35,6 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError
 from tracker.resources import resource_dir
+from tracker.transreport import DISAGREEMENT_TITLES
 
 if TYPE_CHECKING:
     from tracker.diff import ReleaseDiff, YearDiff
@@ -90,6 +92,7 @@ def environment(user_templates: Path | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = markdown_escape
+    env.globals["disagreement_titles"] = DISAGREEMENT_TITLES
     return env
 
 
@@ -177,7 +180,8 @@ def render_diff(
     if fmt == "csv":
         describer = Describer(new_snapshot, diff.changes)
         describer.prefetch(_xref_codes(diff))
-        return write_csv(CSV_COLUMNS, _diff_rows(diff, describer))
+        rows = itertools.chain(_diff_rows(diff, describer), _companion_rows(diff))
+        return write_csv(CSV_COLUMNS, rows)
     view = build_report(diff, new_snapshot=new_snapshot)
     return _tidy(fmt, render(f"report.{fmt}.j2", {"report": view}, user_templates=user_templates))
 
@@ -338,4 +342,45 @@ def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
                 "; ".join(value.meaning for value in new if value.meaning),
                 " ".join(sorted(flag.value for flag in fc.flags)),
                 *tail,
+            ]
+
+
+def _companion_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
+    """CMS's transaction report vs its data file, one row per disagreement (category
+    `transaction_report`, field the kind of disagreement, old/new the report's and the file's
+    action letters); a corrections file's rows (category `corrections`), the row as text."""
+    blank = ["", "", "", ""]
+    old_label, new_label = diff.old.display, diff.new.display
+    check = diff.transaction_report
+    if check is not None:
+        for item in check.disagreements:
+            head = [old_label, new_label, item.code, "", "", ""]
+            yield [
+                *head,
+                "transaction_report",
+                item.kind,
+                item.report_action or "",
+                item.file_action or "",
+                *blank[:3],
+                item.file_action or "",
+                check.report,
+            ]
+    for listing in diff.corrections:
+        for row in listing.rows:
+            yield [
+                old_label,
+                new_label,
+                "",
+                "",
+                "",
+                "",
+                "corrections",
+                listing.file,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                row,
             ]

@@ -21,6 +21,7 @@ from typing import Any
 
 from tracker.codepage import LABELS, field_rows
 from tracker.codetables import CODE_FAMILIES, FAMILY_ORDER, FIELD_TABLES, code_family, decode
+from tracker.corrections import CorrectionsListing
 from tracker.diff import (
     Category,
     ChangeKind,
@@ -36,6 +37,7 @@ from tracker.diff import (
 )
 from tracker.record import Record
 from tracker.release import ReleaseInfo, Snapshot
+from tracker.transreport import ReportCheck
 
 NONE_TEXT = "—"
 """Shown for an empty value, so a blank cell never reads as "forgot to fill in"."""
@@ -307,6 +309,9 @@ class ReportView:
     findings: tuple[FindingGroup, ...]
     cosmetic_findings: tuple[FindingRow, ...]
     reused: tuple[ReusedRow, ...]
+    # CMS's companion files of the new release (see `ReleaseDiff`).
+    transaction_report: ReportCheck | None = None
+    corrections: tuple[CorrectionsListing, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -868,6 +873,8 @@ def build_report(
         findings=_group_findings([row for row in finding_rows if not row.cosmetic]),
         cosmetic_findings=tuple(row for row in finding_rows if row.cosmetic),
         reused=tuple(reused),
+        transaction_report=diff.transaction_report,
+        corrections=diff.corrections,
     )
 
 

@@ -15,7 +15,10 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
@@ -176,3 +179,105 @@ def _read_text(name: str, data: bytes) -> dict[str, str]:
     if not out:
         raise SourceError(name, "no codes listed")
     return out
+
+
+# --- Recognizing a report, and comparing it with the data file it accompanies ---------------
+
+_REPORT_NAME = re.compile(r"trans(action)?[ _\-]*rep|_trans_|changes[ _\-]*by[ _\-]*(hcpc|action)")
+_REPORT_EXTENSIONS = (".xlsx", ".txt", ".prn")
+
+
+def is_report_name(name: str) -> bool:
+    """Whether a file name is one of CMS's transaction report names.
+
+    `HCPC2016_TransactionReport_Alpha.xlsx`, `HCPCS2017_Trans Report_ChangesbyHCPC.prn`,
+    `HCPC2020_APR_TRANS_ALPHA.xlsx`, `Changes_by_HCPC.prn`, `HCPC2016_TransReport_…txt`.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return base.endswith(_REPORT_EXTENSIONS) and bool(_REPORT_NAME.search(base))
+
+
+def looks_like_report(name: str, data: bytes) -> bool:
+    """A loose file that is a transaction report: by its name, else by its content.
+
+    By content: a text whose header line starts with `HCPC` and names the action column
+    ("Type of Change", "Action"), followed by `code  action words` lines: a data file starts
+    with a record (or CMS's disclaimer) instead.
+    """
+    if is_report_name(name):
+        return True
+    if data[:4] == b"PK\x03\x04":
+        return False  # workbooks and zips are told apart by name (release zips hold reports)
+    head = data[:4096].decode("cp1252", errors="replace")
+    for line in head.splitlines():
+        words = line.strip().lower()
+        if not words:
+            continue
+        return words.startswith("hcpc") and ("type of change" in words or "action" in words)
+    return False
+
+
+# The kinds of disagreement, in the order the report lists them.
+NOT_IN_FILE = "not_in_file"
+NOT_IN_REPORT = "not_in_report"
+DIFFERENT_ACTION = "different_action"
+DISAGREEMENT_TITLES = {
+    NOT_IN_FILE: "listed by the report, not in the data file",
+    NOT_IN_REPORT: "changed in the data file (action code not N), not listed by the report",
+    DIFFERENT_ACTION: "a different action letter",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    code: str
+    kind: str
+    report_action: str | None
+    file_action: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "report_action": self.report_action,
+            "file_action": self.file_action,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCheck:
+    """A release's transaction report against its own data file."""
+
+    release: str
+    report: str
+    codes_listed: int
+    disagreements: tuple[Disagreement, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "report": self.report,
+            "codes_listed": self.codes_listed,
+            "disagreements": [d.to_dict() for d in self.disagreements],
+        }
+
+
+def compare_with_file(
+    release: str, report_name: str, report: Mapping[str, str], actions: Mapping[str, str]
+) -> ReportCheck:
+    """Where CMS's report and CMS's data file (code -> action code) disagree.
+
+    A code only the file holds, declared N, is not a disagreement: reports list changes, and
+    some leave out a code with no change (2016's DA, 2018's L1).
+    """
+    found: list[Disagreement] = []
+    for code in sorted(report.keys() | actions.keys()):
+        listed, held = report.get(code), actions.get(code)
+        if held is None:
+            found.append(Disagreement(code, NOT_IN_FILE, listed, None))
+        elif listed is None:
+            if held != "N":
+                found.append(Disagreement(code, NOT_IN_REPORT, None, held))
+        elif listed != held:
+            found.append(Disagreement(code, DIFFERENT_ACTION, listed, held))
+    return ReportCheck(release, report_name, len(report), tuple(found))

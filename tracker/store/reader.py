@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select
 
+from tracker.attachments import Attachment, AttachmentRole
 from tracker.errors import IntegrityError
 from tracker.record import Anomaly, Record
 from tracker.release import (
@@ -26,6 +27,7 @@ from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
     release_anomalies,
+    release_attachments,
     release_events,
     release_members,
     releases,
@@ -77,6 +79,7 @@ def _info(row: Row[Any]) -> ReleaseInfo:
         version_marker=m["version_marker"],
         last_event="retract" if m["retracted_id"] is not None else None,
         last_event_reason=m["retraction_reason"],
+        base_release_id=m["base_release_id"],
     )
 
 
@@ -308,3 +311,25 @@ def all_entries(
         for code, (record_hash, _) in snapshot.items()
     ]
     return entries, bodies_by_hash(connection, (h for _, _, h in entries))
+
+
+def attachments(connection: Connection, release_id: int) -> list[Attachment]:
+    """A release's companion files, in the order they were attached."""
+    rows = connection.execute(
+        select(release_attachments)
+        .where(release_attachments.c.release_id == release_id)
+        .order_by(release_attachments.c.position)
+    ).all()
+    return [
+        Attachment(
+            release_id=row.release_id,
+            position=row.position,
+            role=AttachmentRole(row.role),
+            name=row.name,
+            source_sha256=row.source_sha256,
+            member=row.member,
+            note=row.note,
+            attached_at=_as_datetime(row.attached_at),
+        )
+        for row in rows
+    ]

@@ -15,6 +15,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.attachments import Attachment, NewAttachment
 from tracker.record import Record
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
@@ -199,3 +200,16 @@ class Store:
 
     def reinstate(self, label: str, reason: str) -> ReleaseInfo:
         return writer.reinstate(self.engine, label, reason)
+
+    def attachments(self, release: ReleaseInfo) -> list[Attachment]:
+        """The release's companion files (transaction reports, corrections)."""
+        with self._read() as connection:
+            return reader.attachments(connection, release.id)
+
+    def attachment_bytes(self, attachment: Attachment) -> bytes:
+        with self._read() as connection:
+            return reader.source_bytes(connection, attachment.source_sha256)
+
+    def attach(self, release: ReleaseInfo, attachment: NewAttachment) -> Attachment | None:
+        """Keep a companion file with a stored release; None if it is already attached."""
+        return writer.attach(self.engine, release.id, attachment)

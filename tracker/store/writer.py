@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
+from tracker.attachments import Attachment, NewAttachment
 from tracker.errors import ReleaseError, StoreError
 from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel, marker_is_later
@@ -28,6 +29,7 @@ from tracker.store.database import fault_kind, store_fault
 from tracker.store.schema import (
     record_versions,
     release_anomalies,
+    release_attachments,
     release_events,
     release_members,
     releases,
@@ -59,6 +61,10 @@ class PreparedRelease:
     # CMS's version marker from the file name (`v4`, `12172024`): a later one than the stored
     # issues' makes the file the quarter's next issue without --reissue.
     version_marker: str | None = None
+    # A correction's base release, and companion files stored with the release (a transaction
+    # report inside the release zip, the corrections file a correction applies).
+    base_release_id: int | None = None
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 def prepare(
@@ -71,6 +77,8 @@ def prepare(
     source_bytes: bytes,
     source_sha256: str,
     version_marker: str | None = None,
+    base_release_id: int | None = None,
+    attachments: tuple[NewAttachment, ...] = (),
 ) -> PreparedRelease:
     hashed = tuple(
         (record, body, hash_canonical(body))
@@ -88,6 +96,8 @@ def prepare(
         record_hashes=hashed,
         content_sha256=snapshot_hash((record.code, h) for record, _, h in hashed),
         version_marker=version_marker,
+        base_release_id=base_release_id,
+        attachments=attachments,
     )
 
 
@@ -158,6 +168,9 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         for info in existing:
             if info.content_sha256 == prepared.content_sha256:
                 state = " (retracted)" if info.retracted else ""
+                # A companion the stored release does not have yet (a store filled before
+                # attachments were kept) is added; one already attached is not repeated.
+                _attach_rows(connection, info.id, prepared.attachments)
                 return WriteResult(
                     release=info,
                     created=False,
@@ -206,6 +219,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
                 "parent_id": delta.parent_id,
                 "chain_depth": delta.depth,
                 "version_marker": prepared.version_marker,
+                "base_release_id": prepared.base_release_id,
             },
         ).scalar_one()
         anomaly_rows: list[dict[str, object]] = [
@@ -221,6 +235,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         ]
         for chunk in _chunks(anomaly_rows):
             connection.execute(insert(release_anomalies), chunk)
+        _attach_rows(connection, release_id, prepared.attachments)
         connection.execute(
             insert(release_members),
             [
@@ -393,3 +408,65 @@ def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
 def reinstate(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
     """Append a reinstatement: the retracted release counts again, its history kept."""
     return _append_event(engine, label_text, "reinstate", reason)
+
+
+def _store_source(connection: Connection, sha256: str, data: bytes) -> None:
+    """Keep a file's bytes once, compressed, like every source."""
+    if connection.execute(select(sources.c.sha256).where(sources.c.sha256 == sha256)).first():
+        return
+    connection.execute(
+        _insert_ignoring_duplicates(connection, sources),
+        [
+            {
+                "sha256": sha256,
+                "size": len(data),
+                "compression": COMPRESSION,
+                "data": zlib.compress(data, 6),
+            }
+        ],
+    )
+
+
+def _attach_rows(
+    connection: Connection, release_id: int, attachments: Sequence[NewAttachment]
+) -> list[Attachment]:
+    """Append the attachments the release does not already have (same role, bytes, member)."""
+    stored = reader.attachments(connection, release_id)
+    have = {(a.role, a.source_sha256, a.member) for a in stored}
+    first = position = max((a.position for a in stored), default=-1) + 1
+    for attachment in attachments:
+        key = (attachment.role, attachment.sha256, attachment.member)
+        if key in have:
+            continue
+        have.add(key)
+        _store_source(connection, attachment.sha256, attachment.data)
+        connection.execute(
+            insert(release_attachments),
+            {
+                "release_id": release_id,
+                "position": position,
+                "role": attachment.role.value,
+                "name": attachment.name,
+                "source_sha256": attachment.sha256,
+                "member": attachment.member,
+                "note": attachment.note,
+                "attached_at": datetime.now(UTC),
+            },
+        )
+        position += 1
+    if position == first:
+        return []
+    return [a for a in reader.attachments(connection, release_id) if a.position >= first]
+
+
+def attach(engine: Engine, release_id: int, attachment: NewAttachment) -> Attachment | None:
+    """Attach a companion file to a stored release; None when the same one is already there."""
+    try:
+        with engine.connect().execution_options(write=True) as connection, connection.begin():
+            added = _attach_rows(connection, release_id, [attachment])
+    except OperationalError as exc:
+        raise StoreError(
+            f"{attachment.name}: the database could not store the attachment"
+            f" ({' '.join(str(exc.orig or exc).split())}); nothing was stored, try again"
+        ) from None
+    return added[0] if added else None
