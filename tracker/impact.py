@@ -237,6 +237,12 @@ def impact_rows(report: ImpactReport) -> list[ImpactRow]:
     ]
 
 
+def impact_context(report: ImpactReport) -> dict[str, Any]:
+    """What the `_impact.md.j2` / `_impact.html.j2` partials expect, to merge into a template's
+    context: the report and its rows."""
+    return {"impact": report, "impact_rows": impact_rows(report)}
+
+
 ROW_HEADER = ("kind", "code", "status", "description", "details", "replacements")
 
 
@@ -539,6 +545,7 @@ __all__ = [
     "ImpactReport",
     "ImpactRow",
     "impact",
+    "impact_context",
     "impact_rows",
     "rows_as_lists",
 ]
