@@ -113,7 +113,8 @@ def _text_rows(text: str, source: str) -> list[tuple[str, int]]:
 
 
 def _csv_rows(text: str, source: str, column: str) -> list[tuple[str, int]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[str, int]] = []
     try:
         header: list[str] | None = None
