@@ -203,3 +203,34 @@ def test_chains_agree_on_postgresql(db_url: str, tmp_path: Path) -> None:
         assert replacement_chain(store, "C1001", JUL).cycles == (("C1001", "C1002", "C1001"),)
     finally:
         store.close()
+
+
+def test_impact_carries_the_chains(store: Store) -> None:
+    from tracker.impact import ImpactKind, impact
+
+    report = impact(store, ["A1001", "C1001", "H1002", "K1001"], from_release="2026-JAN")
+    assert (report.old.label, report.new.label) == ("2026-JAN", "2026-JUL")
+    a1001, c1001, h1002, k1001 = report.entries
+    assert a1001.kind is ImpactKind.TERMINATED
+    assert a1001.chain is not None and a1001.chain.text() == "replaced by A1002 → A1003 (active)"
+    assert c1001.chain is not None and c1001.chain.cycles == (("C1001", "C1002", "C1001"),)
+    assert (h1002.kind, h1002.status) == (ImpactKind.REMOVED, Status.REMOVED)
+    assert h1002.details() == "removed, no replacement given"
+    assert (k1001.kind, k1001.chain) == (ImpactKind.UNCHANGED, None)
+
+
+def test_bad_date_and_single_release(store: Store, tmp_path: Path) -> None:
+    from tracker.errors import ReleaseError
+    from tracker.impact import impact
+
+    with pytest.raises(ReleaseError, match="'2026-13-01' is not a date"):
+        replacement_chain(store, "A1001", "2026-13-01")
+    single = api.open_store(f"sqlite:///{tmp_path / 'one.db'}")
+    try:
+        path = tmp_path / "HCPC2026_JAN_TEST.txt"
+        write_release(_releases()["JAN"], path)
+        api.ingest(single, path)
+        with pytest.raises(ReleaseError, match="no stored release is effective before 2026-JAN"):
+            impact(single, ["A1001"])
+    finally:
+        single.close()

@@ -335,7 +335,8 @@ def _previous(store: Store, new: ReleaseInfo) -> ReleaseInfo:
     ]
     if not earlier:
         raise ReleaseError(
-            f"no stored release is effective before {new.display}; give --from and --to"
+            f"no stored release is effective before {new.display} to compare it with;"
+            " impact needs two releases (--from A --to B)"
         )
     return max(earlier, key=lambda info: (info.effective_date, info.label))
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from tracker import api
 from tracker.api import CodeState, Status
+from tracker.errors import ReleaseError
 from tracker.store import Store
 
 # A chain longer than this is refused as malformed data rather than walked further; real
@@ -179,7 +180,13 @@ def replacement_chain(
     Each hop's status is `api.code_state` on the same date and knowledge, so a chain answers
     the same question as `tracker show CODE --as-of D` asked of every code on it.
     """
-    day = on if isinstance(on, date) else date.fromisoformat(on)
+    if isinstance(on, date):
+        day = on
+    else:
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            raise ReleaseError(f"{on!r} is not a date (YYYY-MM-DD)") from None
     states: dict[str, CodeState] = {}
 
     def state(name: str) -> CodeState:
