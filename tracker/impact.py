@@ -38,7 +38,7 @@ from typing import Any
 from tracker import api
 from tracker.api import CodeState, Status
 from tracker.codelist import CodeList, Duplicate, ListedCode
-from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag, ReleaseDiff
+from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag
 from tracker.errors import ReleaseError
 from tracker.release import ReleaseInfo
 from tracker.replacements import ReplacementChain, replacement_chain
@@ -282,10 +282,12 @@ def impact(
     )
     unknown = len(names) < len(listed) or any(s.status is Status.UNKNOWN for s in later.values())
     suggest = _Suggester(store, new, on) if unknown else None
+    changes = {change.code: change for change in result.changes}
     entries = []
     for item in listed:
         state = later.get(item.code) or at_new.get(item.code) or _unknown(item.code, on, new)
-        entries.append(_entry(store, item, state, result, new, known_at, suggest))
+        change = changes.get(item.code)
+        entries.append(_entry(store, item, state, change, new, known_at, suggest))
     return ImpactReport(
         old=old,
         new=new,
@@ -358,7 +360,7 @@ def _entry(
     store: Store,
     item: ListedCode,
     state: CodeState,
-    result: ReleaseDiff,
+    change: CodeChange | None,
     new: ReleaseInfo,
     known_at: str,
     suggest: _Suggester | None,
@@ -376,7 +378,6 @@ def _entry(
         )
     record = state.meaning or state.known
     description = record.long_description if record is not None else None
-    change = result.change(item.code)
     kind, note = _kind(state, change, new)
     chain = None
     if state.status in (Status.TERMINATED, Status.REMOVED):
