@@ -237,16 +237,22 @@ def test_codes_published_ahead_are_not_yet_effective(store: Store, raw: dict[str
     assert all(entry.status is Status.ACTIVE for entry in later.entries)
 
 
+def test_codes_are_case_insensitive(store: Store) -> None:
+    report = impact(store, [" g0202 "], from_release="2017", to_release="2018")
+    assert [(entry.code, entry.kind) for entry in report.entries] == [
+        ("G0202", ImpactKind.TERMINATED)
+    ]
+
+
 def test_unknown_codes_get_near_misses(store: Store, raw: dict[str, Raw]) -> None:
     everywhere = set().union(*raw.values())
     at_october = set(raw["2020-OCT"])
-    for typo in ("G02O2", "g0202", "G02 02", "J079I", "J791"):
+    for typo in ("G02O2", "G02 02", "J079I", "J791"):
         assert typo not in everywhere
-    report = impact(store, ["G02O2", "g0202", "G02 02", "J079I", "J791", "ZZZZZZZ"])
+    report = impact(store, ["G02O2", "G02 02", "J079I", "J791", "ZZZZZZZ"])
     by_code = {entry.code: entry for entry in report.entries}
     assert all(entry.kind is ImpactKind.UNKNOWN for entry in report.entries)
     assert by_code["G02O2"].suggestions == ("G0202",)  # letter O for zero
-    assert by_code["g0202"].suggestions == ("G0202",)  # case
     assert by_code["G02 02"].suggestions == ("G0202",)  # a space
     assert by_code["J079I"].suggestions == ("J0791",)  # letter I for one
     # A dropped character: every suggestion is a stored code with one character more.
@@ -468,13 +474,13 @@ def _run(real_store_url: str, *args: str) -> Any:
 
 def test_command_table_json_csv(real_store_url: str, tmp_path: Path) -> None:
     codes = tmp_path / "codes.txt"
-    codes.write_text("G0202\nC9053\nCS\n[red]G9976[/red]\n=1+2\n", encoding="utf-8")
+    codes.write_text("G0202\nC9053\nCS\n[RED]G9976[/RED]\n=1+2\n", encoding="utf-8")
     table = _run(real_store_url, str(codes), "--from", "2020-JAN", "--to", "2020-OCT")
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
     assert lines[0].startswith("2020-JAN → 2020-OCT (statuses on 2020-10-01): 5 codes:")
     assert any(line.startswith("added") and "replaced by J0791 (active)" in line for line in lines)
-    assert any("[red]G9976[/red]" in line for line in lines)  # printed as written, no markup
+    assert any("[RED]G9976[/RED]" in line for line in lines)  # printed as written, no markup
     data = json.loads(
         _run(real_store_url, str(codes), "--to", "2020-OCT", "--format", "json").output
     )
@@ -532,12 +538,12 @@ def test_command_errors_are_one_line(
 def test_partials_render_the_rows_escaped(store: Store) -> None:
     from tracker.report import environment
 
-    report = impact(store, ["C9053", "<b>|x"], from_release="2020-JAN", to_release="2020-OCT")
+    report = impact(store, ["C9053", "<B>|X"], from_release="2020-JAN", to_release="2020-OCT")
     env = environment()
     markdown = env.get_template("_impact.md.j2").render(**impact_context(report))
     assert "## Your codes" in markdown
     assert "| added | C9053 | terminated |" in markdown
     assert "replaced by J0791 (active)" in markdown
-    assert "\\<b\\>\\|x" in markdown
+    assert "\\<B\\>\\|X" in markdown
     html = env.get_template("_impact.html.j2").render(**impact_context(report))
-    assert '<section id="your-codes">' in html and "&lt;b&gt;|x" in html and "<b>|x" not in html
+    assert '<section id="your-codes">' in html and "&lt;B&gt;|X" in html and "<B>|X" not in html

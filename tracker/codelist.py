@@ -55,7 +55,9 @@ def parse_codes(text: str, source: str = "<codes>", *, column: str | None = None
     rows = _csv_rows(text, source, column) if column is not None else _text_rows(text, source)
     kept: dict[str, ListedCode] = {}
     repeats: dict[str, list[int]] = {}
-    for code, line in rows:
+    for raw_code, line in rows:
+        # Codes are case-insensitive: `g0202` in a charge master means G0202.
+        code = raw_code.upper()
         if len(code) > MAX_CODE_LENGTH:
             shown = code[:MAX_CODE_LENGTH] + "…"
             raise SourceError(

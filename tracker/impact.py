@@ -311,7 +311,7 @@ def _listed(codes: CodeList | Sequence[str]) -> list[ListedCode]:
         return list(codes.codes)
     seen: dict[str, ListedCode] = {}
     for code in codes:
-        text = code.strip()
+        text = code.strip().upper()  # codes are case-insensitive
         if text and text not in seen:
             seen[text] = ListedCode(text, 0)
     if not seen:
