@@ -149,7 +149,9 @@ def parse_addenda(name: str, data: bytes) -> Addenda:
             billable, code, short, long_title = _entry_fields(name, number, line[_WIDTH:])
             if kind == "to":
                 if pending is None or pending[2] != code:
-                    raise ParseError(name, f"'Revise to:' of {code} without its 'Revise from:'", number)
+                    raise ParseError(
+                        name, f"'Revise to:' of {code} without its 'Revise from:'", number
+                    )
                 _, old_billable, _, old_short, old_long = pending
                 result.entries.append(
                     AddendaEntry(
@@ -160,12 +162,16 @@ def parse_addenda(name: str, data: bytes) -> Addenda:
                 pending = None
                 continue
             if pending is not None:
-                raise ParseError(name, f"'Revise from:' of {pending[2]} has no 'Revise to:'", number)
+                raise ParseError(
+                    name, f"'Revise from:' of {pending[2]} has no 'Revise to:'", number
+                )
             if kind == "from":
                 pending = (number, billable, code, short, long_title)
             else:
                 action: Action = "add" if kind == "add" else "delete"
-                result.entries.append(AddendaEntry(action, code, billable, short, long_title, number))
+                result.entries.append(
+                    AddendaEntry(action, code, billable, short, long_title, number)
+                )
             continue
         if pending is not None:
             raise ParseError(name, f"'Revise from:' of {pending[2]} has no 'Revise to:'", number)

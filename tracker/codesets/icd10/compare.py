@@ -34,9 +34,10 @@ def cosmetic(before: str, after: str) -> bool:
     """True when two titles differ only in case, spacing or punctuation (not in words)."""
     if before == after:
         return False
-    return " ".join(before.translate(_PUNCTUATION).split()).casefold() == " ".join(
-        after.translate(_PUNCTUATION).split()
-    ).casefold()
+    return (
+        " ".join(before.translate(_PUNCTUATION).split()).casefold()
+        == " ".join(after.translate(_PUNCTUATION).split()).casefold()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,8 @@ def reconcile(addenda: Addenda, old: Records, new: Records) -> Reconciliation:
         if entry.action == "revise":
             record = new[entry.code]
             if (entry.short_title, entry.long_title) != (record.short_title, record.long_title):
-                result.disagreements.append(f"{where}: {entry.code} new titles differ from the files")
+                result.disagreements.append(
+                    f"{where}: {entry.code} new titles differ from the files"
+                )
     result.seen_not_declared = [event for key, event in seen.items() if key not in declared]
     return result

@@ -8,8 +8,8 @@ Layout (CMS's `icd10OrderFiles.pdf`, both code sets): order number 1-5, code 7-1
 from __future__ import annotations
 
 import re
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import PurePosixPath
 
 from tracker.errors import ParseError, SourceError
@@ -162,7 +162,8 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     if not all(shorts) or not all(longs):
         return None
     billables = map("1".__eq__, flags)
-    return dict(zip(codes, map(Icd10Record, repeat(code_set), codes, billables, shorts, longs)))
+    records = map(Icd10Record, repeat(code_set), codes, billables, shorts, longs)
+    return dict(zip(codes, records, strict=True))
 
 
 def _parse_slow(name: str, lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record]:
