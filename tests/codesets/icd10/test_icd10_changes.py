@@ -7,6 +7,7 @@ the library's own parse of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 
@@ -20,7 +21,7 @@ from tracker.codesets.icd10.compare import (
 
 from .conftest import CM_SEQUENCE, PCS_SEQUENCE, Loaded
 
-PAIRS = [*zip(CM_SEQUENCE, CM_SEQUENCE[1:]), *zip(PCS_SEQUENCE, PCS_SEQUENCE[1:])]
+PAIRS = [*pairwise(CM_SEQUENCE), *pairwise(PCS_SEQUENCE)]
 # The errata's addenda have no summary; its two lines are checked in `test_errata_*`.
 SUMMARY_PAIRS = [pair for pair in PAIRS if pair[1] != "cms_2022_errata.zip"]
 
