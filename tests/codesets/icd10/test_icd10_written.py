@@ -12,6 +12,7 @@ from tracker.codesets.icd10.archive import read_archive
 from tracker.codesets.icd10.compare import compare, reconcile, section_counts
 from tracker.codesets.icd10.orderfile import parse_order_file
 from tracker.codesets.icd10.record import Icd10Record, display_code, normalize_code
+from tracker.codesets.icd10.release import read_release
 from tracker.errors import ParseError, SourceError
 
 
@@ -231,3 +232,39 @@ def test_cosmetic_title_change_is_flagged() -> None:
 def test_revise_from_without_to_is_refused() -> None:
     with pytest.raises(ParseError, match=r"^addenda\.txt:1: 'Revise from:' of E119 has no"):
         parse_addenda("addenda.txt", ADDENDA.split("\r\n")[0].encode())
+
+
+# --- release --------------------------------------------------------------------------------
+
+
+def test_read_release_of_loose_file_and_zip(tmp_path: Path) -> None:
+    loose = tmp_path / "icd10cm_order_2030.txt"
+    loose.write_bytes(cm_file(CM_LINES))
+    release = read_release(loose)
+    assert (release.code_set, release.version.label) == ("icd10cm", "FY2030")
+    assert release.members[0].size == loose.stat().st_size
+    with pytest.raises(SourceError, match=r"holds icd10cm codes, not icd10pcs$"):
+        read_release(loose, code_set="icd10pcs")
+    folder = "2030 Code Descriptions/"
+    same = "      2 codes in icd10cm_order_2030.txt"
+    summary = "\r\n".join(["", "Codes", same, same, "      0 additions"])
+    path = _zip(
+        tmp_path / "release.zip",
+        {
+            folder + "icd10cm_order_2030.txt": cm_file(CM_LINES),
+            folder + "icd10cm_order_addenda_2030.txt": summary.encode(),
+        },
+    )
+    release = read_release(path)
+    assert (release.version.label, str(release.version.effective)) == ("FY2030-APR", "2030-04-01")
+
+
+def test_bad_line_inside_a_zip_names_zip_and_member(tmp_path: Path) -> None:
+    broken = [CM_LINES[0], line(2, "E119", "x", "Short", "Long")]
+    path = _zip(tmp_path / "r.zip", {"d/icd10cm_order_2030.txt": cm_file(broken)})
+    with pytest.raises(ParseError) as caught:
+        read_release(path)
+    assert (
+        str(caught.value)
+        == f"{path}:d/icd10cm_order_2030.txt:2: flag 'x' of E119 is neither 1 nor 0"
+    )
