@@ -268,3 +268,14 @@ def test_bad_line_inside_a_zip_names_zip_and_member(tmp_path: Path) -> None:
         str(caught.value)
         == f"{path}:d/icd10cm_order_2030.txt:2: flag 'x' of E119 is neither 1 nor 0"
     )
+
+
+def test_fast_built_record_equals_constructed_one() -> None:
+    parsed = parse_order_file("icd10cm_order_2030.txt", cm_file(CM_LINES)).records["E119"]
+    made = Icd10Record(
+        "icd10cm", "E119", True, *["Type 2 diabetes mellitus without complications"] * 2
+    )
+    assert parsed == made and hash(parsed) == hash(made)
+    assert parsed.content_hash() == made.content_hash()
+    with pytest.raises(AttributeError):
+        parsed.code = "E118"  # type: ignore[misc]

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from tracker.errors import ParseError, SourceError
 
-from .record import CodeSet, Icd10Record
+from .record import CodeSet, Icd10Record, build_record
 
 # The file-name clue: CDC/CMS name order files `icd10cm_order_2024.txt`,
 # `icd10pcs_order_2024.txt`, mid-year ones with a month (`icd10cm_order_2021jan.txt`).
@@ -171,7 +171,7 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     if not all(shorts) or not all(longs):
         return None
     billables = map("1".__eq__, flags)
-    records = map(Icd10Record, repeat(code_set), codes, billables, shorts, longs)
+    records = map(build_record, repeat(code_set), codes, billables, shorts, longs)
     return dict(zip(codes, records, strict=True))
 
 

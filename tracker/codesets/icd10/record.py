@@ -109,3 +109,27 @@ def normalize_code(text: str, code_set: CodeSet) -> str:
     elif not 1 <= len(code) <= 7:
         raise SourceError(text, "not an ICD-10-PCS code (at most 7 characters)")
     return code
+
+
+# The order-file parser builds ~100k records per release. The frozen dataclass's generated
+# `__init__` calls `object.__setattr__` once per field; setting the slots through their
+# descriptors gives the same record (equal, same hash) in about half the time.
+_new = object.__new__
+_SET_CODE_SET = Icd10Record.__dict__["code_set"].__set__
+_SET_CODE = Icd10Record.__dict__["code"].__set__
+_SET_BILLABLE = Icd10Record.__dict__["billable"].__set__
+_SET_SHORT = Icd10Record.__dict__["short_title"].__set__
+_SET_LONG = Icd10Record.__dict__["long_title"].__set__
+
+
+def build_record(
+    code_set: CodeSet, code: str, billable: bool, short_title: str, long_title: str
+) -> Icd10Record:
+    """`Icd10Record(...)` for values already checked by a parser, built faster."""
+    record: Icd10Record = _new(Icd10Record)
+    _SET_CODE_SET(record, code_set)
+    _SET_CODE(record, code)
+    _SET_BILLABLE(record, billable)
+    _SET_SHORT(record, short_title)
+    _SET_LONG(record, long_title)
+    return record
