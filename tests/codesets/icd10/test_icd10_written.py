@@ -90,6 +90,7 @@ def test_written_file_parses_with_lf_and_crlf() -> None:
         (line(2, "E1-9", "1", "Short", "Long"), "is not upper-case letters and digits"),
         (line(2, "119", "1", "Short", "Long"), "code 119 is not an ICD-10-CM code"),
         ("0000A " + line(2, "E119", "1", "Short", "Long")[6:], "order number"),
+        ("0 002 " + line(2, "E119", "1", "Short", "Long")[6:], "order number '0 002'"),
     ],
 )
 def test_bad_line_gives_one_line_error(broken: str, problem: str) -> None:

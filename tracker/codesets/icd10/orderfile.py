@@ -145,14 +145,16 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     count = len(lines)
     if not count or min(map(len, lines)) <= _LONG_START:
         return None
-    orders = "".join([line[:6] for line in lines])
-    if orders[5::6] != " " * count or not orders.replace(" ", "").isdigit():
+    blanks = " " * count
+    # Columns 1-8 of every line: the order number, a blank and the code's first two characters.
+    head = "".join([line[:8] for line in lines])
+    if head[5::8] != blanks or not "".join([head[i::8] for i in range(5)]).isdigit():
         return None
-    if "".join([line[76] for line in lines]) != " " * count:
+    if "".join([line[76] for line in lines]) != blanks:
         return None
     middle = "".join([line[13:16] for line in lines])
     flags = middle[1::3]
-    if middle[0::3] != " " * count or middle[2::3] != " " * count or set(flags) - {"0", "1"}:
+    if middle[0::3] != blanks or middle[2::3] != blanks or set(flags) - {"0", "1"}:
         return None
     codes = [line[_CODE].rstrip() for line in lines]
     if len(set(codes)) != count or min(map(len, codes)) < 3:
@@ -161,8 +163,7 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     if not joined.isascii() or not joined.isalnum() or joined != joined.upper():
         return None
     if code_set == "icd10cm":
-        heads = "".join([code[:2] for code in codes])
-        if not heads[0::2].isalpha() or not heads[1::2].isdigit():
+        if not head[6::8].isalpha() or not head[7::8].isdigit():
             return None
     elif any(flag == "1" and len(code) != 7 for code, flag in zip(codes, flags, strict=True)):
         return None
