@@ -140,7 +140,7 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     """The records when every line passes the column checks, else None (see `_parse_slow`).
 
     Each check joins one column of every line into a single string and tests it with one
-    C-level string method, which is what keeps a 97k-line release well under half a second.
+    C-level string method, rather than testing ~97k lines one by one in Python.
     """
     count = len(lines)
     if not count or min(map(len, lines)) <= _LONG_START:
