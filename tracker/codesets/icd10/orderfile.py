@@ -165,8 +165,11 @@ def _parse_fast(lines: list[str], code_set: CodeSet) -> dict[str, Icd10Record] |
     if code_set == "icd10cm":
         if not head[6::8].isalpha() or not head[7::8].isdigit():
             return None
-    elif any(flag == "1" and len(code) != 7 for code, flag in zip(codes, flags, strict=True)):
-        return None
+    else:
+        # The distinct (flag, code length) pairs: a billable PCS code has exactly 7 characters.
+        pairs = set(zip(flags, map(len, codes), strict=True))
+        if any(flag == "1" and size != 7 for flag, size in pairs):
+            return None
     shorts = [line[_SHORT].rstrip() for line in lines]
     longs = [line[_LONG_START:].rstrip() for line in lines]
     if not all(shorts) or not all(longs):
