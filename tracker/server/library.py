@@ -1,0 +1,213 @@
+"""The one place the server reaches into the tracker's library.
+
+Every page, API route and FHIR operation asks its questions through these functions, so a
+change to `tracker.api` (or to where the diff's JSON form is made) is answered here alone.
+Results are the library's own objects (`CodeState`, `ReleaseInfo`, `Record`) or plain JSON
+values; nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment
+
+from tracker import api
+from tracker.errors import ReleaseError, TrackerError
+from tracker.query import CodeIndex, CodeState, CodeView, Status
+from tracker.record import Record
+from tracker.release import ReleaseInfo
+from tracker.store import Store
+from tracker.validity import ValidityInterval
+
+__all__ = [
+    "CodeState",
+    "CodeView",
+    "Record",
+    "ReleaseError",
+    "ReleaseInfo",
+    "Status",
+    "Store",
+    "TrackerError",
+    "ValidityInterval",
+]
+
+
+def open_store(url: str | None) -> Store:
+    """The store at `url`; a read-only file or a select-only role is enough."""
+    return api.open_store(url)
+
+
+def releases(store: Store, code_set: str) -> list[ReleaseInfo]:
+    """The releases of one code set that count (latest issue of each label, not retracted)."""
+    return [info for info in api.current_releases(store) if info.code_set == code_set]
+
+
+def all_releases(store: Store, code_set: str) -> list[ReleaseInfo]:
+    """Every stored release of the code set, retracted ones and earlier issues included."""
+    return [
+        info for info in api.releases(store, include_retracted=True) if info.code_set == code_set
+    ]
+
+
+def resolve(store: Store, label: str | None) -> ReleaseInfo:
+    return api.resolve(store, label)
+
+
+def release_dict(info: ReleaseInfo) -> dict[str, Any]:
+    """A release's identity and provenance as JSON values."""
+    return {
+        "code_set": info.code_set,
+        "label": info.label,
+        "issue": info.issue,
+        "display": info.display,
+        "effective_date": info.effective_date.isoformat(),
+        "kind": info.kind.value,
+        "source_name": info.source_name,
+        "source_sha256": info.source_sha256,
+        "content_sha256": info.content_sha256,
+        "record_count": info.record_count,
+        "parser": info.parser,
+        "parser_version": info.parser_version,
+        "ingested_at": info.ingested_at.isoformat(),
+        "version_marker": info.version_marker,
+        "retracted": info.retracted,
+        "retraction_reason": info.retraction_reason,
+        "anomalies": [str(anomaly) for anomaly in info.anomalies],
+    }
+
+
+def diff_json(store: Store, old: str, new: str) -> dict[str, Any]:
+    """The diff of two releases: the same JSON as `tracker diff --format json`."""
+    result = api.diff(store, old, new)
+    value: dict[str, Any] = json.loads(json.dumps(result.to_dict(), default=str))
+    return value
+
+
+def year_report_html(store: Store, year: int) -> str:
+    """The annual report as the standalone HTML page `tracker report --year` writes."""
+    return api.report_year(store, year, "html")
+
+
+def history_json(store: Store, code: str) -> list[dict[str, Any]]:
+    """Every release where the code first appears, changes, ends, is purged or comes back."""
+    events = []
+    for event in api.history(store, code):
+        change = event.change
+        events.append(
+            {
+                "release": event.release.display,
+                "effective_date": event.release.effective_date.isoformat(),
+                "kind": event.kind.value,
+                "record": event.record.to_dict() if event.record is not None else None,
+                "fields": [
+                    {
+                        "field": field.field,
+                        "category": field.category.value,
+                        "old": _plain(field.old),
+                        "new": _plain(field.new),
+                    }
+                    for field in (change.fields if change is not None else ())
+                ],
+                "flags": sorted(flag.value for flag in change.flags) if change else [],
+            }
+        )
+    return events
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def code_state(store: Store, code: str, on: date, known_at: str | None) -> CodeState:
+    return api.code_state(store, code, on, known_at=known_at)
+
+
+def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
+    return api.code_view(store, code, release=release)
+
+
+def validity(store: Store, code: str, known_at: str | None = None) -> tuple[ValidityInterval, ...]:
+    return api.validity(store, code, known_at=known_at)
+
+
+def codes_as_of(
+    store: Store, on: date, *, prefix: str, status: str, known_at: str | None
+) -> list[CodeState]:
+    return api.codes_as_of(store, on, prefix=prefix, status=status, known_at=known_at)
+
+
+def search(store: Store, text: str, *, limit: int = 100) -> list[Record]:
+    """Codes of the latest release whose code starts with `text` or whose descriptions hold
+    every word of it (case-insensitive)."""
+    index = CodeIndex.load(store)
+    wanted = text.strip().upper()
+    words = text.lower().split()
+    found: list[Record] = []
+    for code in index.codes():
+        record = index.latest[code]
+        haystack = f"{record.long_description} {record.short_description}".lower()
+        if (wanted and code.startswith(wanted)) or (words and all(w in haystack for w in words)):
+            found.append(record)
+            if len(found) >= limit:
+                break
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A checked claims file: the annotated CSV and the counts."""
+
+    csv: str
+    rows: int
+    invalid: int
+    statuses: dict[str, int]
+
+
+def validate_csv(
+    store: Store,
+    text: str,
+    *,
+    code_column: str,
+    date_column: str,
+    known_at: str | None,
+    name: str = "claims.csv",
+) -> Validated:
+    """Check every row's code on its date of service, as `tracker validate` does for a file."""
+    from tracker.validate import validate_claims
+
+    index = CodeIndex.load(store, known_at)
+    out = io.StringIO()
+    summary = validate_claims(
+        index,
+        io.StringIO(text, newline=""),
+        out,
+        code_column=code_column,
+        date_column=date_column,
+        source_name=name,
+    )
+    return Validated(out.getvalue(), summary.rows, summary.invalid, dict(summary.statuses))
+
+
+def templates() -> Environment:
+    """The project's Jinja environment (autoescaped HTML) with the server's templates."""
+    from tracker.report import environment
+
+    return environment()
+
+
+def field_rows(record: Record) -> list[tuple[str, str, str]]:
+    """A record's fields with CMS's labels and decoded meanings, as the code pages show them."""
+    from tracker.codepage import field_rows as rows
+
+    return list(rows(record))
