@@ -116,7 +116,8 @@ def code_state(
     chosen = served(code_set)
     store = store_of(request)
     _check_release(store, chosen, known_at)
-    state = library.code_state(store, _check_code(code), on, known_at)
+    answers: library.Answers = request.app.state.answers
+    state = answers.state(_check_code(code), on, answers.known_at(known_at))
     return state_dict(state)
 
 

@@ -117,6 +117,7 @@ def create_app(db: str | None = None, *, max_body: int = MAX_BODY_BYTES) -> Fast
         openapi_url="/api/openapi.json",
     )
     app.state.store = store
+    app.state.answers = library.Answers(store)
     app.include_router(api_routes.router)
     app.include_router(fhir.router)
     app.include_router(pages.router)

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tracker import __version__
 from tracker.server import library
@@ -133,18 +134,21 @@ def _code(found: dict[str, str]) -> str:
     return code.upper()
 
 
-def _ask(request: Request, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
+async def _ask(request: Request, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
     """The code's state on `date` as known at `version`."""
-    store: library.Store = request.app.state.store
+    answers: library.Answers = request.app.state.answers
     version = found.get("version")
     try:
-        known = library.resolve(store, version)
+        known = answers.known_at(version)  # in memory but every few seconds
     except library.ReleaseError as exc:
         raise not_found(str(exc)) from None
     if known.code_set != code_set.key:
         raise not_found(f"version {version} is not a release of {code_set.title}")
     on = _parse_date(found["date"]) if "date" in found else known.effective_date
-    return library.code_state(store, code, on, known.display)
+    if answers.ready(known):
+        # From memory: a hop to a worker thread would cost more than the answer.
+        return answers.state(code, on, known)
+    return await run_in_threadpool(answers.state, code, on, known)
 
 
 def _status_message(state: Any, title: str) -> str:
@@ -184,7 +188,7 @@ async def lookup(request: Request) -> Response:
     found = await _parameters(request, LOOKUP)
     code_set = _code_set(found.get("system"), "system")
     code = _code(found)
-    state = _ask(request, code_set, found, code)
+    state = await _ask(request, code_set, found, code)
     if state.status is library.Status.UNKNOWN or state.meaning is None:
         raise not_found(_status_message(state, code_set.title))
     meaning = state.meaning
@@ -234,7 +238,7 @@ async def validate_code(request: Request) -> Response:
     found = await _parameters(request, VALIDATE)
     code_set = _code_set(found.get("url"), "url")
     code = _code(found)
-    state = _ask(request, code_set, found, code)
+    state = await _ask(request, code_set, found, code)
     valid = state.status is library.Status.ACTIVE
     message = _status_message(state, code_set.title)
     meaning = state.meaning

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -131,6 +134,70 @@ def _plain(value: Any) -> Any:
 
 def code_state(store: Store, code: str, on: date, known_at: str | None) -> CodeState:
     return api.code_state(store, code, on, known_at=known_at)
+
+
+class Answers:
+    """Code states answered from memory: one `CodeIndex` per known-at release, kept warm.
+
+    Loading an index reads every stored record once (seconds for years of releases); after
+    that a question is a bisection in memory, which is what lets `$validate-code` answer in
+    about a millisecond. The store is read-only to the server, but another process may ingest
+    or retract: the list of releases is checked again at most every `ttl` seconds, and any
+    change drops every index.
+    """
+
+    def __init__(self, store: Store, *, ttl: float = 5.0, size: int = 4) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.size = size
+        self._lock = threading.Lock()
+        self._indexes: OrderedDict[int, CodeIndex] = OrderedDict()
+        self._fingerprint: tuple[object, ...] = ()
+        self._checked = 0.0
+        self._releases: list[ReleaseInfo] = []
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._fingerprint and now - self._checked < self.ttl:
+            return
+        infos = api.releases(self.store, include_retracted=True)
+        fingerprint = tuple((i.id, i.retracted, i.last_event) for i in infos)
+        if fingerprint != self._fingerprint:
+            self._indexes.clear()
+            self._fingerprint = fingerprint
+            self._releases = api.current_releases(self.store)
+        self._checked = now
+
+    def known_at(self, label: str | None) -> ReleaseInfo:
+        """The release a question is asked as known at (None: the latest)."""
+        with self._lock:
+            self._refresh()
+            if label is None and self._releases:
+                return self._releases[-1]
+            for info in self._releases:
+                if label in (info.label, info.display):
+                    return info
+        return api.resolve(self.store, label)
+
+    def ready(self, known_at: ReleaseInfo) -> bool:
+        """Whether questions as known at this release are answered from memory already."""
+        return known_at.id in self._indexes and time.monotonic() - self._checked < self.ttl
+
+    def index(self, known_at: ReleaseInfo) -> CodeIndex:
+        with self._lock:
+            self._refresh()
+            index = self._indexes.get(known_at.id)
+            if index is None:
+                index = CodeIndex.load(self.store, known_at.display)
+                self._indexes[known_at.id] = index
+                while len(self._indexes) > self.size:
+                    self._indexes.popitem(last=False)
+            self._indexes.move_to_end(known_at.id)
+            return index
+
+    def state(self, code: str, on: date, known_at: ReleaseInfo) -> CodeState:
+        """As `tracker.api.code_state(store, code, on, known_at=...)`, from memory."""
+        return self.index(known_at).state(code.strip().upper(), on)
 
 
 def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
