@@ -1,8 +1,10 @@
 """Load on `tracker serve`: requests/s and p50/p99 latency at 10 and 50 concurrent clients.
 
-The server runs as its own process (uvicorn, one worker) on a free loopback port; the clients
-are asyncio tasks over httpx in this process, each sending its next request as soon as the last
-is answered. Measured for FHIR `$validate-code` and the code page, on SQLite and PostgreSQL.
+The server runs as its own process (uvicorn, one worker) on a free loopback port. The clients
+are wrk (Debian's `wrk`) when it is installed, else asyncio tasks over httpx in this process;
+each client sends its next request as soon as the last is answered. Measured for FHIR
+`$validate-code` and the code page, on SQLite and PostgreSQL; a failed request is a non-200
+answer or a socket error.
 
     .venv/bin/python bench/serve_load.py                    # the real releases of ../shared
     .venv/bin/python bench/serve_load.py --seconds 5 --db sqlite:///tracker.db
@@ -17,6 +19,8 @@ import argparse
 import asyncio
 import os
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -174,6 +178,64 @@ async def _load(base: str, paths: list[str], clients: int, seconds: float) -> di
     }
 
 
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk(base: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
+    """The same measurement with wrk: a Lua script cycles through the paths."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        listed = ",\n".join(f'"{path}"' for path in paths)
+        script.write(
+            f"paths = {{\n{listed}\n}}\ncounter = 0\n"
+            "request = function()\n  counter = counter + 1\n"
+            '  return wrk.format("GET", paths[(counter % #paths) + 1])\nend\n'
+        )
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{clients}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                "-s",
+                script.name,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+
+    def latency(percent: str) -> float:
+        found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert found, out
+        return float(found[1]) * _UNITS[found[2]]
+
+    total = re.search(r"(\d+) requests in", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert total and rate, out
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = int(bad[1]) if bad else 0
+    failed += sum(int(n) for n in errors.groups()) if errors else 0
+    return {
+        "requests": float(total[1]),
+        "rps": float(rate[1]),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "failed": failed,
+    }
+
+
+def _measure(base: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return _wrk(base, paths, clients, seconds)
+    return asyncio.run(_load(base, paths, clients, seconds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", action="append", help="a store URL (repeatable); default: build")
@@ -190,8 +252,12 @@ def main() -> None:
 
 
 def run(stores: list[tuple[str, str]], clients: list[int], seconds: float) -> None:
-    print(f"{'store':<11} {'endpoint':<15} {'clients':>7} {'req/s':>8} {'p50 ms':>8}"
-          f" {'p99 ms':>8} {'failed':>6}")
+    tool = "wrk" if shutil.which("wrk") else "httpx"
+    print(f"clients: {tool}; server: uvicorn, one process; {os.cpu_count()} CPUs")
+    print(
+        f"{'store':<11} {'endpoint':<15} {'clients':>7} {'req/s':>8} {'p50 ms':>8}"
+        f" {'p99 ms':>8} {'failed':>6}"
+    )
     for name, url in stores:
         with _server(url) as base:
             codes = _codes(base)
@@ -199,9 +265,9 @@ def run(stores: list[tuple[str, str]], clients: list[int], seconds: float) -> No
             dates = [r["effective_date"][:8] + "15" for r in releases]
             for kind in ("$validate-code", "code page"):
                 paths = _paths(kind, codes, dates)
-                asyncio.run(_load(base, paths, 10, 2.0))  # warm the caches
+                _measure(base, paths, 10, 2.0)  # warm the caches
                 for count in clients:
-                    result = asyncio.run(_load(base, paths, count, seconds))
+                    result = _measure(base, paths, count, seconds)
                     print(
                         f"{name:<11} {kind:<15} {count:>7} {result['rps']:>8.0f}"
                         f" {result['p50']:>8.1f} {result['p99']:>8.1f} {result['failed']:>6.0f}",

@@ -8,6 +8,7 @@ values; nothing here writes to the store.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -266,8 +267,10 @@ def validate_csv(
     return Validated(out.getvalue(), summary.rows, summary.invalid, dict(summary.statuses))
 
 
+@functools.cache
 def templates() -> Environment:
-    """The project's Jinja environment (autoescaped HTML) with the server's templates."""
+    """The project's Jinja environment (autoescaped HTML) with the server's templates, made
+    once: compiling templates on every request would cost more than answering it."""
     from tracker.report import environment
 
     return environment()

@@ -135,7 +135,8 @@ def code_page(request: Request, key: str, code: str, known_at: str = "") -> Resp
     if not normalized.isalnum() or len(normalized) > 16:
         raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits")
     view = library.code_view(store, normalized, known_at or None)
-    intervals = library.validity(store, normalized, known_at or None)
+    answers: library.Answers = request.app.state.answers
+    intervals = answers.index(answers.known_at(known_at or None)).validity(normalized)
     events = library.history_json(store, normalized)
     return _render(
         "code.html.j2",
