@@ -133,9 +133,9 @@ def codes(
     chosen = served(code_set)
     store = store_of(request)
     _check_release(store, chosen, known_at)
-    states = library.codes_as_of(
-        store, on, prefix=prefix, status=str(status.value), known_at=known_at
-    )
+    answers: library.Answers = request.app.state.answers
+    index = answers.index(answers.known_at(known_at))
+    states = library.codes_as_of(index, on, prefix=prefix, status=str(status.value))
     return [
         {
             "code": state.code,
@@ -181,13 +181,15 @@ async def validate(
     _check_release(store, chosen, known_at)
     from starlette.concurrency import run_in_threadpool
 
+    answers: library.Answers = request.app.state.answers
+    known = await run_in_threadpool(answers.known_at, known_at)
+    index = await run_in_threadpool(answers.index, known)
     result = await run_in_threadpool(
         library.validate_csv,
-        store,
+        index,
         text,
         code_column=code_column,
         date_column=date_column,
-        known_at=known_at,
     )
 
     def chunks() -> Iterator[str]:

@@ -94,8 +94,12 @@ async def _parameters(request: Request, allowed: frozenset[str]) -> dict[str, st
     return found
 
 
+# Parameters a client may repeat; the answer does not depend on them.
+_REPEATABLE = frozenset({"property", "displayLanguage"})
+
+
 def _put(found: dict[str, str], name: str, value: str) -> None:
-    if name in found:
+    if name in found and name not in _REPEATABLE:
         raise bad_request(f"parameter {name} is given more than once")
     found[name] = value
 

@@ -209,10 +209,10 @@ def validity(store: Store, code: str, known_at: str | None = None) -> tuple[Vali
     return api.validity(store, code, known_at=known_at)
 
 
-def codes_as_of(
-    store: Store, on: date, *, prefix: str, status: str, known_at: str | None
-) -> list[CodeState]:
-    return api.codes_as_of(store, on, prefix=prefix, status=status, known_at=known_at)
+def codes_as_of(index: CodeIndex, on: date, *, prefix: str, status: str) -> list[CodeState]:
+    """The code set as it stood on a date (as `tracker.api.codes_as_of`), from an index."""
+    states = (index.state(code, on) for code in index.codes(prefix))
+    return [state for state in states if status == "all" or state.status.value == status]
 
 
 def search(store: Store, text: str, *, limit: int = 100) -> list[Record]:
@@ -243,18 +243,16 @@ class Validated:
 
 
 def validate_csv(
-    store: Store,
+    index: CodeIndex,
     text: str,
     *,
     code_column: str,
     date_column: str,
-    known_at: str | None,
     name: str = "claims.csv",
 ) -> Validated:
     """Check every row's code on its date of service, as `tracker validate` does for a file."""
     from tracker.validate import validate_claims
 
-    index = CodeIndex.load(store, known_at)
     out = io.StringIO()
     summary = validate_claims(
         index,
@@ -273,7 +271,18 @@ def templates() -> Environment:
     once: compiling templates on every request would cost more than answering it."""
     from tracker.report import environment
 
-    return environment()
+    env = environment()
+    env.filters["value"] = _shown
+    return env
+
+
+def _shown(value: Any) -> str:
+    """A field's value as a person reads it: lists joined, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def field_rows(record: Record) -> list[tuple[str, str, str]]:
