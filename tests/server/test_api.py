@@ -168,3 +168,48 @@ def test_no_endpoint_writes(sample_url: str, tmp_path: Path) -> None:
         assert api.get(path).status_code == 200, path
     api.post("/api/hcpcs/validate", content="claim,hcpcs,dos\n1,S0353,2026-02-01\n")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_serve_command_runs_uvicorn_on_the_store(sample_url: str, monkeypatch: Any) -> None:
+    """The command as the CLI group will hold it: the db from `ctx.obj`, loopback by default,
+    the answers warmed before the first request."""
+    import click
+    import uvicorn
+    from click.testing import CliRunner
+
+    from tracker.server.command import serve
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, app=app)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+
+    @click.group()
+    @click.pass_context
+    def group(ctx: click.Context) -> None:
+        ctx.obj = {"db": sample_url}
+
+    group.add_command(serve)
+    result = CliRunner().invoke(group, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
+    answers = seen["app"].state.answers
+    assert answers.ready(answers.known_at(None))
+
+
+def test_a_release_ingested_while_serving_is_seen(sqlite_url: str) -> None:
+    from tracker import api as library_api
+
+    store = library_api.open_store(sqlite_url)
+    library_api.ingest(store, SAMPLES / "HCPC2026_JAN_SAMPLE.txt")
+    served = client(sqlite_url)
+    served.app.state.answers.ttl = 0  # recheck the release list on every question
+    path = "/api/hcpcs/codes/A0227?on=2026-05-01"
+    assert served.get(path).json()["status"] == "unknown"
+    library_api.ingest(store, SAMPLES / "HCPC2026_APR_SAMPLE.txt")
+    store.close()
+    answer = served.get(path).json()
+    assert (answer["status"], answer["known_at"]) == ("active", "2026-APR")
+    assert answer["meaning"]["long_description"] == _sample("APR")["A0227"]
