@@ -9,6 +9,7 @@ values; nothing here writes to the store.
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import json
 import threading
@@ -191,6 +192,10 @@ class Answers:
             if index is None:
                 index = CodeIndex.load(self.store, known_at.display)
                 self._indexes[known_at.id] = index
+                # Hundreds of thousands of long-lived records: a full garbage collection walking
+                # them would stall every request in flight; they are set aside from it instead.
+                gc.collect()
+                gc.freeze()
                 while len(self._indexes) > self.size:
                     self._indexes.popitem(last=False)
             self._indexes.move_to_end(known_at.id)
