@@ -213,3 +213,27 @@ def test_a_release_ingested_while_serving_is_seen(sqlite_url: str) -> None:
     answer = served.get(path).json()
     assert (answer["status"], answer["known_at"]) == ("active", "2026-APR")
     assert answer["meaning"]["long_description"] == _sample("APR")["A0227"]
+
+
+def test_repairs_of_cms_file_are_shown_with_the_release(tmp_path: Path) -> None:
+    """A release whose file needed a repair (a stray backtick before the first record, as in an
+    older CMS file) lists it on the releases page and in the API, escaped."""
+    from tracker import api as library_api
+
+    lines = (SAMPLES / "HCPC2026_JAN_SAMPLE.txt").read_bytes().split(b"\n")
+    first = next(i for i, line in enumerate(lines) if line[5:10].isdigit())
+    code = lines[first][:5].decode().strip()
+    lines[first] = b"`" + lines[first]
+    debris = tmp_path / "HCPC2026_JAN_SAMPLE.txt"
+    debris.write_bytes(b"\n".join(lines))
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = library_api.open_store(url)
+    library_api.ingest(store, debris)
+    store.close()
+    served = client(url)
+    (anomaly,) = served.get("/api/hcpcs/releases").json()[0]["anomalies"]
+    assert anomaly.startswith(f"{debris.name}:{first + 1}: stray-byte:")
+    assert code in anomaly
+    page = served.get("/hcpcs/releases").text
+    assert "1 repair made while reading" in page
+    assert f"{debris.name}:{first + 1}: stray-byte:" in page
