@@ -61,6 +61,12 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
+# Load on `tracker serve` over SQLite and PostgreSQL (wrk when installed, else httpx clients):
+# requests/s and p50/p99 for $validate-code and the code page at 10 and 50 clients.
+.PHONY: bench-serve
+bench-serve: $(STAMP)
+	$(BIN)/python bench/serve_load.py
+
 # Not part of CI: tens of minutes at full size; `--releases 8 --codes 20000` for a quick look.
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py

@@ -1,0 +1,75 @@
+"""Stores and clients for the server tests: the samples, the real releases on SQLite and on
+PostgreSQL, and a read-only copy of each."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import PG_ADMIN_URL, REAL_FILES, SAMPLES, _on_ci, shared_path
+from tracker import api
+from tracker.server import create_app
+
+
+def client(url: str, **kwargs: int) -> TestClient:
+    """The app over `url` in this process; server errors come back as responses, as a real
+    client would see them."""
+    return TestClient(create_app(url, **kwargs), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store of the three 2026 sample releases."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'tracker.db'}"
+    store = api.open_store(url)
+    for name in ("JAN", "APR", "JUL"):
+        api.ingest(store, SAMPLES / f"HCPC2026_{name}_SAMPLE.txt")
+    store.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def real_pg_url() -> Iterator[str]:
+    """A PostgreSQL database with the seven real releases (created once, dropped at the end)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    paths = [shared_path("cms-hcpcs", *name.split("/")) for name in REAL_FILES]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"tracker_serve_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL at {PG_ADMIN_URL} does not answer ({exc.orig})"
+        if _on_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    try:
+        store = api.open_store(url)
+        for path in paths:
+            api.ingest(store, path)
+        store.close()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def real_url(request: pytest.FixtureRequest) -> str:
+    """The real releases, once on SQLite and once on PostgreSQL."""
+    name = "real_store_url" if request.param == "sqlite" else "real_pg_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+def shared(*parts: str) -> Path:
+    return shared_path("cms-hcpcs", *parts)

@@ -1,0 +1,137 @@
+"""End to end in real headless Chromium (Debian's `chromium`, driven by Playwright's Python
+API; no browser is downloaded): releases → diff → filter → code page → timeline, checking what
+a person sees. The server is uvicorn on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _chromium() -> str:
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    message = f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def base_url(sample_url: str) -> Iterator[str]:
+    import uvicorn
+
+    from tracker.server import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(sample_url), host="127.0.0.1", port=port, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+def _sample_descriptions(quarter: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (SAMPLES / f"HCPC2026_{quarter}_SAMPLE.txt").read_text("latin-1").splitlines():
+        code = line[:5].strip()
+        if code and line[10] in "37":
+            out[code] = " ".join(line[11:91].split())
+    return out
+
+
+def test_releases_diff_filter_code_page_timeline(browser: Any, base_url: str) -> None:
+    jan, apr = _sample_descriptions("JAN"), _sample_descriptions("APR")
+    added = sorted(set(apr) - set(jan))
+    assert added
+    page = browser.new_page()
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="HCPCS Level II").first.click()
+    assert page.locator("h1").inner_text() == "HCPCS Level II releases"
+    for label in ("2026-JAN", "2026-APR", "2026-JUL"):
+        assert page.locator(f"#r-{label}").is_visible()
+    page.get_by_role("link", name="changes since 2026-JAN").click()
+    assert page.locator("h1").inner_text() == "HCPCS Level II: 2026-JAN → 2026-APR"
+    everything = page.locator("#shown").inner_text()
+    page.get_by_label("Kind").select_option("added")
+    page.get_by_role("button", name="Filter").click()
+    assert "kind=added" in page.url  # a shareable URL
+    shown = page.locator("#shown").inner_text()
+    assert shown.startswith(f"{len(added)} of ") and shown != everything
+    codes = page.locator("#changes td.code").all_inner_texts()
+    assert codes == added
+    page.get_by_role("link", name=added[0]).click()
+    assert added[0] in page.locator("h1").inner_text()
+    assert apr[added[0]] in page.locator("main").inner_text()
+    timeline = page.locator("#timeline").inner_text()
+    assert "2026-APR" in timeline and "first seen" in timeline
+    assert "2026-04-01" in page.locator("#validity").inner_text()
+    page.close()
+
+
+def test_terminated_code_shows_its_change_and_replacement(browser: Any, base_url: str) -> None:
+    page = browser.new_page()
+    page.goto(base_url + "/hcpcs/diff?old=2026-JAN&new=2026-APR")
+    page.get_by_label("Text").fill("seat lift")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("#changes td.code").all_inner_texts()
+    assert rows and all(code.startswith("E") for code in rows)
+    page.get_by_role("link", name="E0159").first.click()
+    timeline = page.locator("#timeline").inner_text()
+    assert "terminated" in timeline and "termination_date" in timeline
+    page.close()
+
+
+def test_code_page_is_readable_at_phone_width(browser: Any, base_url: str) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(base_url + "/hcpcs/codes/E0159")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    page.close()
+
+
+def test_hostile_text_is_shown_not_run(browser: Any, base_url: str) -> None:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(base_url + "/hcpcs/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert page.locator("input[name=q]").last.input_value() == "<script>alert(1)</script>"
+    assert dialogs == []
+    page.close()

@@ -1,0 +1,297 @@
+"""The one place the server reaches into the tracker's library.
+
+Every page, API route and FHIR operation asks its questions through these functions, so a
+change to `tracker.api` (or to where the diff's JSON form is made) is answered here alone.
+Results are the library's own objects (`CodeState`, `ReleaseInfo`, `Record`) or plain JSON
+values; nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import io
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment
+
+from tracker import api
+from tracker.errors import ReleaseError, TrackerError
+from tracker.query import CodeIndex, CodeState, CodeView, Status
+from tracker.record import Record
+from tracker.release import ReleaseInfo
+from tracker.store import Store
+from tracker.validity import ValidityInterval
+
+__all__ = [
+    "CodeState",
+    "CodeView",
+    "Record",
+    "ReleaseError",
+    "ReleaseInfo",
+    "Status",
+    "Store",
+    "TrackerError",
+    "ValidityInterval",
+]
+
+
+def open_store(url: str | None) -> Store:
+    """The store at `url`; a read-only file or a select-only role is enough."""
+    return api.open_store(url)
+
+
+def releases(store: Store, code_set: str) -> list[ReleaseInfo]:
+    """The releases of one code set that count (latest issue of each label, not retracted)."""
+    return [info for info in api.current_releases(store) if info.code_set == code_set]
+
+
+def all_releases(store: Store, code_set: str) -> list[ReleaseInfo]:
+    """Every stored release of the code set, retracted ones and earlier issues included."""
+    return [
+        info for info in api.releases(store, include_retracted=True) if info.code_set == code_set
+    ]
+
+
+def resolve(store: Store, label: str | None) -> ReleaseInfo:
+    return api.resolve(store, label)
+
+
+def release_dict(info: ReleaseInfo) -> dict[str, Any]:
+    """A release's identity and provenance as JSON values."""
+    return {
+        "code_set": info.code_set,
+        "label": info.label,
+        "issue": info.issue,
+        "display": info.display,
+        "effective_date": info.effective_date.isoformat(),
+        "kind": info.kind.value,
+        "source_name": info.source_name,
+        "source_sha256": info.source_sha256,
+        "content_sha256": info.content_sha256,
+        "record_count": info.record_count,
+        "parser": info.parser,
+        "parser_version": info.parser_version,
+        "ingested_at": info.ingested_at.isoformat(),
+        "version_marker": info.version_marker,
+        "retracted": info.retracted,
+        "retraction_reason": info.retraction_reason,
+        "anomalies": [str(anomaly) for anomaly in info.anomalies],
+    }
+
+
+def diff_json(store: Store, old: str, new: str) -> dict[str, Any]:
+    """The diff of two releases: the same JSON as `tracker diff --format json`."""
+    result = api.diff(store, old, new)
+    value: dict[str, Any] = json.loads(json.dumps(result.to_dict(), default=str))
+    return value
+
+
+def year_report_html(store: Store, year: int) -> str:
+    """The annual report as the standalone HTML page `tracker report --year` writes."""
+    return api.report_year(store, year, "html")
+
+
+def history_json(store: Store, code: str) -> list[dict[str, Any]]:
+    """Every release where the code first appears, changes, ends, is purged or comes back."""
+    events = []
+    for event in api.history(store, code):
+        change = event.change
+        events.append(
+            {
+                "release": event.release.display,
+                "effective_date": event.release.effective_date.isoformat(),
+                "kind": event.kind.value,
+                "record": event.record.to_dict() if event.record is not None else None,
+                "fields": [
+                    {
+                        "field": field.field,
+                        "category": field.category.value,
+                        "old": _plain(field.old),
+                        "new": _plain(field.new),
+                    }
+                    for field in (change.fields if change is not None else ())
+                ],
+                "flags": sorted(flag.value for flag in change.flags) if change else [],
+            }
+        )
+    return events
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def code_state(store: Store, code: str, on: date, known_at: str | None) -> CodeState:
+    return api.code_state(store, code, on, known_at=known_at)
+
+
+class Answers:
+    """Code states answered from memory: one `CodeIndex` per known-at release, kept warm.
+
+    Loading an index reads every stored record once (seconds for years of releases); after
+    that a question is a bisection in memory, which is what lets `$validate-code` answer in
+    about a millisecond. The store is read-only to the server, but another process may ingest
+    or retract: the list of releases is checked again at most every `ttl` seconds, and any
+    change drops every index.
+    """
+
+    def __init__(self, store: Store, *, ttl: float = 5.0, size: int = 4) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.size = size
+        self._lock = threading.Lock()
+        self._indexes: OrderedDict[int, CodeIndex] = OrderedDict()
+        self._fingerprint: tuple[object, ...] = ()
+        self._checked = 0.0
+        self._releases: list[ReleaseInfo] = []
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._fingerprint and now - self._checked < self.ttl:
+            return
+        infos = api.releases(self.store, include_retracted=True)
+        fingerprint = tuple((i.id, i.retracted, i.last_event) for i in infos)
+        if fingerprint != self._fingerprint:
+            self._indexes.clear()
+            self._fingerprint = fingerprint
+            self._releases = api.current_releases(self.store)
+        self._checked = now
+
+    def known_at(self, label: str | None) -> ReleaseInfo:
+        """The release a question is asked as known at (None: the latest)."""
+        with self._lock:
+            self._refresh()
+            if label is None and self._releases:
+                return self._releases[-1]
+            for info in self._releases:
+                if label in (info.label, info.display):
+                    return info
+        return api.resolve(self.store, label)
+
+    def ready(self, known_at: ReleaseInfo) -> bool:
+        """Whether questions as known at this release are answered from memory already."""
+        return known_at.id in self._indexes and time.monotonic() - self._checked < self.ttl
+
+    def index(self, known_at: ReleaseInfo) -> CodeIndex:
+        with self._lock:
+            self._refresh()
+            index = self._indexes.get(known_at.id)
+            if index is None:
+                index = CodeIndex.load(self.store, known_at.display)
+                self._indexes[known_at.id] = index
+                # Hundreds of thousands of long-lived records: a full garbage collection walking
+                # them would stall every request in flight; they are set aside from it instead.
+                gc.collect()
+                gc.freeze()
+                while len(self._indexes) > self.size:
+                    self._indexes.popitem(last=False)
+            self._indexes.move_to_end(known_at.id)
+            return index
+
+    def state(self, code: str, on: date, known_at: ReleaseInfo) -> CodeState:
+        """As `tracker.api.code_state(store, code, on, known_at=...)`, from memory."""
+        return self.index(known_at).state(code.strip().upper(), on)
+
+
+def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
+    return api.code_view(store, code, release=release)
+
+
+def validity(store: Store, code: str, known_at: str | None = None) -> tuple[ValidityInterval, ...]:
+    return api.validity(store, code, known_at=known_at)
+
+
+def codes_as_of(index: CodeIndex, on: date, *, prefix: str, status: str) -> list[CodeState]:
+    """The code set as it stood on a date (as `tracker.api.codes_as_of`), from an index."""
+    states = (index.state(code, on) for code in index.codes(prefix))
+    return [state for state in states if status == "all" or state.status.value == status]
+
+
+def search(store: Store, text: str, *, limit: int = 100) -> list[Record]:
+    """Codes of the latest release whose code starts with `text` or whose descriptions hold
+    every word of it (case-insensitive)."""
+    index = CodeIndex.load(store)
+    wanted = text.strip().upper()
+    words = text.lower().split()
+    found: list[Record] = []
+    for code in index.codes():
+        record = index.latest[code]
+        haystack = f"{record.long_description} {record.short_description}".lower()
+        if (wanted and code.startswith(wanted)) or (words and all(w in haystack for w in words)):
+            found.append(record)
+            if len(found) >= limit:
+                break
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A checked claims file: the annotated CSV and the counts."""
+
+    csv: str
+    rows: int
+    invalid: int
+    statuses: dict[str, int]
+
+
+def validate_csv(
+    index: CodeIndex,
+    text: str,
+    *,
+    code_column: str,
+    date_column: str,
+    name: str = "claims.csv",
+) -> Validated:
+    """Check every row's code on its date of service, as `tracker validate` does for a file."""
+    from tracker.validate import validate_claims
+
+    out = io.StringIO()
+    summary = validate_claims(
+        index,
+        io.StringIO(text, newline=""),
+        out,
+        code_column=code_column,
+        date_column=date_column,
+        source_name=name,
+    )
+    return Validated(out.getvalue(), summary.rows, summary.invalid, dict(summary.statuses))
+
+
+@functools.cache
+def templates() -> Environment:
+    """The project's Jinja environment (autoescaped HTML) with the server's templates, made
+    once: compiling templates on every request would cost more than answering it."""
+    from tracker.report import environment
+
+    env = environment()
+    env.filters["value"] = _shown
+    return env
+
+
+def _shown(value: Any) -> str:
+    """A field's value as a person reads it: lists joined, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def field_rows(record: Record) -> list[tuple[str, str, str]]:
+    """A record's fields with CMS's labels and decoded meanings, as the code pages show them."""
+    from tracker.codepage import field_rows as rows
+
+    return list(rows(record))

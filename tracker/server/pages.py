@@ -1,0 +1,172 @@
+"""The web pages: releases, a diff with filters, a code's timeline, search, the annual report.
+
+Server-rendered with the project's Jinja environment (autoescaped), no scripts and no external
+assets; every view is a plain GET URL, so it can be bookmarked and shared.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tracker.server import library
+from tracker.server.codesets import BY_KEY, CODE_SETS, CodeSet
+from tracker.server.errors import bad_request, not_found
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    html = library.templates().get_template(f"server/{name}").render(**context)
+    return HTMLResponse(html, status_code=code)
+
+
+def error_page(status: int, message: str) -> Response:
+    return _render("error.html.j2", status, title=f"Error {status}", message=message)
+
+
+def _code_set(key: str) -> CodeSet:
+    code_set = BY_KEY.get(key)
+    if code_set is None:
+        raise not_found(f"no code set {key!r} (known: {', '.join(BY_KEY)})")
+    if not code_set.served:
+        raise not_found(f"no releases of {code_set.title} are stored on this server")
+    return code_set
+
+
+def _store(request: Request) -> library.Store:
+    store: library.Store = request.app.state.store
+    return store
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    store = _store(request)
+    sets = [(c, library.releases(store, c.key) if c.served else []) for c in CODE_SETS]
+    return _render("index.html.j2", title="Code sets", sets=sets)
+
+
+@router.get("/{key}/releases")
+def releases(request: Request, key: str) -> Response:
+    code_set = _code_set(key)
+    infos = library.all_releases(_store(request), code_set.key)
+    current = {info.id for info in library.releases(_store(request), code_set.key)}
+    rows = [(info, info.id in current) for info in infos]
+    counted = [info for info, kept in rows if kept]
+    pairs = list(itertools.pairwise(counted))
+    years = sorted({info.effective_date.year for info in counted}, reverse=True)
+    return _render(
+        "releases.html.j2",
+        title=f"{code_set.title} releases",
+        code_set=code_set,
+        rows=rows,
+        counted=counted,
+        pairs=pairs,
+        years=years,
+    )
+
+
+@router.get("/{key}/diff")
+def diff(
+    request: Request,
+    key: str,
+    old: str = "",
+    new: str = "",
+    kind: str = "",
+    category: str = "",
+    family: str = "",
+    q: str = "",
+) -> Response:
+    code_set = _code_set(key)
+    store = _store(request)
+    if not old or not new:
+        raise bad_request("choose two releases: /{key}/diff?old=LABEL&new=LABEL")
+    for label in (old, new):
+        if library.resolve(store, label).code_set != code_set.key:
+            raise not_found(f"release {label} is not a release of {code_set.title}")
+    data = library.diff_json(store, old, new)
+    changes = data["changes"]
+    kinds = sorted({c["kind"] for c in changes})
+    categories = sorted({cat for c in changes for cat in c["categories"]})
+    families = sorted({c["code"][:1] for c in changes})
+    words = q.lower().split()
+
+    def keep(change: dict[str, Any]) -> bool:
+        if kind and change["kind"] != kind:
+            return False
+        if category and category not in change["categories"]:
+            return False
+        if family and not change["code"].startswith(family):
+            return False
+        if words:
+            record = change["new"] or change["old"] or {}
+            text = " ".join(
+                [
+                    change["code"],
+                    record.get("long_description", ""),
+                    record.get("short_description", ""),
+                ]
+            ).lower()
+            return all(word in text for word in words)
+        return True
+
+    shown = [c for c in changes if keep(c)]
+    return _render(
+        "diff.html.j2",
+        title=f"{code_set.title}: {data['old']['display']} → {data['new']['display']}",
+        code_set=code_set,
+        data=data,
+        shown=shown,
+        kinds=kinds,
+        categories=categories,
+        families=families,
+        chosen={"kind": kind, "category": category, "family": family, "q": q},
+    )
+
+
+@router.get("/{key}/codes/{code}")
+def code_page(request: Request, key: str, code: str, known_at: str = "") -> Response:
+    code_set = _code_set(key)
+    store = _store(request)
+    normalized = code.strip().upper()
+    if not normalized.isalnum() or len(normalized) > 16:
+        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits")
+    view = library.code_view(store, normalized, known_at or None)
+    answers: library.Answers = request.app.state.answers
+    intervals = answers.index(answers.known_at(known_at or None)).validity(normalized)
+    events = library.history_json(store, normalized)
+    return _render(
+        "code.html.j2",
+        title=f"{normalized} — {code_set.title}",
+        code_set=code_set,
+        view=view,
+        intervals=intervals,
+        events=events,
+        fields=library.field_rows(view.record),
+        known_at=known_at,
+    )
+
+
+@router.get("/{key}/search")
+def search(request: Request, key: str, q: str = "") -> Response:
+    code_set = _code_set(key)
+    text = q.strip()
+    if len(text) > 200:
+        raise bad_request("search text is longer than 200 characters")
+    found = library.search(_store(request), text) if text else []
+    if len(found) == 1 and found[0].code == text.upper():
+        return RedirectResponse(f"/{code_set.key}/codes/{found[0].code}", status_code=303)
+    return _render(
+        "search.html.j2", title=f"Search {code_set.title}", code_set=code_set, q=text, found=found
+    )
+
+
+@router.get("/{key}/year/{year}")
+def year(request: Request, key: str, year: int) -> Response:
+    _code_set(key)
+    if not 1900 <= year <= 2999:
+        raise bad_request(f"year {year}: give a four-digit year")
+    return HTMLResponse(library.year_report_html(_store(request), year))
