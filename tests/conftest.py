@@ -150,8 +150,8 @@ class RealReleases:
 
     def records(self, label: str):  # type: ignore[no-untyped-def]
         if label not in self._records:
-            from tracker.parsers import parse_source
-            from tracker.parsers.base import SourceFile
+            from tracker.codesets.hcpcs.parsers import parse_source
+            from tracker.codesets.hcpcs.parsers.base import SourceFile
 
             path = shared_path("cms-hcpcs", *REAL_RELEASES[label][0].split("/"))
             release = parse_source(SourceFile(path.name, path.read_bytes()))
@@ -179,7 +179,7 @@ class RealReleases:
 
     def report(self, label: str) -> dict[str, str]:
         if label not in self._reports:
-            from tracker.transreport import read_transaction_report
+            from tracker.codesets.hcpcs.transreport import read_transaction_report
 
             relative, member = REAL_RELEASES[label][1]
             path = shared_path("cms-hcpcs", *relative.split("/"))

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from conftest import CONSECUTIVE_PAIRS, RealReleases, shared_path
 
 from tracker import api
-from tracker.calendar import (
+from tracker.cli import cli
+from tracker.codesets.hcpcs.calendar import (
     Quarter,
     Reference,
     between,
@@ -26,9 +27,8 @@ from tracker.calendar import (
     reference_from_records,
     reference_of,
 )
-from tracker.cli import cli
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.diff import ChangeKind, diff_records, diff_snapshots, diff_year
-from tracker.record import Record, RecordKind
 from tracker.release import Snapshot, adhoc_info
 
 # --- Independent reading of the raw files --------------------------------------------------------

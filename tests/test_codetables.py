@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.codetables import (
+from tracker.codesets.hcpcs.codetables import (
     ACTION_CODES,
     FAMILY_ORDER,
     TABLES,
@@ -15,9 +15,9 @@ from tracker.codetables import (
     code_family,
     decode,
 )
-from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.record import Record
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.record import Record
 
 # Values seen in the real files that the record layout does not define. Measured on the 2016
 # and 2020-JAN text files: there are none; a new one must be added here deliberately.

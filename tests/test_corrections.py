@@ -323,9 +323,9 @@ def test_lineage_and_attachments_on_each_database(tmp_path: Path, db_url: str) -
 
 @pytest.mark.parametrize("version", ["V1", "V4"])
 def test_prn_listing_rows_are_kept_never_applied(version: str) -> None:
-    from tracker.corrections import apply_corrections
-    from tracker.parsers.base import SourceFile
-    from tracker.parsers.corrections import read_corrections
+    from tracker.codesets.hcpcs.corrections import apply_corrections
+    from tracker.codesets.hcpcs.parsers.base import SourceFile
+    from tracker.codesets.hcpcs.parsers.corrections import read_corrections
 
     path = shared_path("cms-hcpcs", "2018", "2018-HCPCS-Alpha-Numeric-Corrections.zip")
     member = f"{version}_HCPC2018_Corrections_ANWEB"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import CONSECUTIVE_PAIRS, RealReleases
 
+from tracker.codesets.hcpcs.record import FIELD_NAMES, Record, RecordKind
 from tracker.diff import (
     FIELD_CATEGORIES,
     REUSE_SIMILARITY_THRESHOLD,
@@ -29,7 +30,6 @@ from tracker.diff import (
     is_cosmetic,
 )
 from tracker.errors import ReleaseError
-from tracker.record import FIELD_NAMES, Record, RecordKind
 from tracker.release import Snapshot, adhoc_info
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "tracker" / "schemas" / "diff.schema.json"
@@ -473,8 +473,8 @@ def test_to_dict_is_json_and_matches_schema(schema: dict[str, Any]) -> None:
 
 
 def test_companion_sections_match_schema(schema: dict[str, Any]) -> None:
-    from tracker.corrections import CorrectionsListing
-    from tracker.transreport import compare_with_file
+    from tracker.codesets.hcpcs.corrections import CorrectionsListing
+    from tracker.codesets.hcpcs.transreport import compare_with_file
 
     base = diff_snapshots(snap("2020-JAN", rec()), snap("2020-APR", rec(coverage="M")))
     check = compare_with_file("2020-APR", "r.xlsx", {"F0001": "S", "F0009": "A"}, {"F0001": "F"})

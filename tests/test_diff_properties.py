@@ -10,8 +10,8 @@ from conftest import CONSECUTIVE_PAIRS, RealReleases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.diff import ChangeKind, apply_diff, diff_snapshots
-from tracker.record import Record, RecordKind
 from tracker.release import Snapshot, adhoc_info
 
 CODES = [f"{letter}{n:04d}" for letter in "AGJ" for n in range(1, 5)] + ["AA", "CS"]

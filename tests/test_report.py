@@ -17,11 +17,11 @@ from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import Record, RecordKind, snapshot_hash
 from tracker.release import Snapshot, adhoc_info
 from tracker.report import (
     CSV_COLUMNS,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import REAL_RELEASES, RealReleases
 
-from tracker.errors import SourceError
-from tracker.transreport import (
+from tracker.codesets.hcpcs.transreport import (
     action_letter,
     find_report_member,
     parse_transaction_report,
     read_transaction_report,
 )
+from tracker.errors import SourceError
 
 # Every wording found in the reports of 2016, 2017, 2018 and 2020 (JAN, APR, JUL, OCT).
 WORDINGS = {

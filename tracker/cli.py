@@ -231,7 +231,7 @@ def show(
     ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
 ) -> None:
     """Show one code's record with its values decoded, or its state on a date (--as-of)."""
-    from tracker.codepage import render_code_page
+    from tracker.report import render_code_page
 
     if as_of is None:
         if known_at is not None:
@@ -581,7 +581,7 @@ def _print_diff(result: ReleaseDiff) -> None:
 
 def _print_companions(result: ReleaseDiff) -> None:
     """CMS's transaction report against its data file, and corrections kept with the release."""
-    from tracker.transreport import DISAGREEMENT_TITLES
+    from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 
     check = result.transaction_report
     if check is not None:

@@ -12,9 +12,9 @@ codes, of which a few hundred change):
    about 2 ms a record (1.6 s for 2016 -> 2017), far over budget; the slot-level detail is the
    part worth DeepDiff's generality.
 3. When the old release is the one the new release's action codes describe changes since (its
-   *reference*, see `tracker.calendar`), each declared action code is reconciled against what
-   was observed (see `reconcile`); otherwise the diff says why not and which releases are
-   missing, and reports no findings.
+   *reference*, see `tracker.codesets.hcpcs.calendar`), each declared action code is reconciled
+   against what was observed (see `reconcile`); otherwise the diff says why not and which
+   releases are missing, and reports no findings.
 
 Representation is not change: values that mean the same (anesthesia base units 0 and blank,
 processing note 0000 and blank) compare equal, and a blank action effective date (workbooks
@@ -40,7 +40,7 @@ from datetime import date
 from enum import Enum, StrEnum
 from typing import Any
 
-from tracker.calendar import (
+from tracker.codesets.hcpcs.calendar import (
     Reconciliation,
     Reference,
     decide,
@@ -50,11 +50,11 @@ from tracker.calendar import (
     reference_from_records,
     reference_of,
 )
-from tracker.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.record import FIELD_NAMES, TUPLE_FIELDS, Record
+from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.errors import ReleaseError
-from tracker.record import FIELD_NAMES, TUPLE_FIELDS, Record
 from tracker.release import ReleaseInfo, Snapshot
-from tracker.transreport import ReportCheck
 
 SCHEMA_VERSION = 1
 
@@ -482,7 +482,8 @@ def diff_snapshots(
 ) -> ReleaseDiff:
     """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s action codes.
 
-    The action codes are reconciled only when `old` is their reference (`tracker.calendar`;
+    The action codes are reconciled only when `old` is their reference
+    (`tracker.codesets.hcpcs.calendar`;
     `reference` may be given when already known); otherwise the diff's `reconciliation` says
     why not, naming the releases that are not among `stored` (the labels in the store; None
     when unknown). Reconciliation needs the declared action of every code in `new`, including

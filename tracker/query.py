@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from tracker.codesets.hcpcs.record import Record
 from tracker.errors import ReleaseError
-from tracker.record import Record
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
 from tracker.validity import Closure, Opening, ValidityInterval, build_intervals, interval_at

@@ -17,7 +17,7 @@ import itertools
 import json
 import re
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +33,15 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from tracker.codesets.hcpcs.codepage import field_rows
+from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, printable
 from tracker.resources import resource_dir
-from tracker.transreport import DISAGREEMENT_TITLES
 
 if TYPE_CHECKING:
+    from tracker.codesets.hcpcs.record import Record
     from tracker.diff import ReleaseDiff, YearDiff
-    from tracker.record import Record
     from tracker.release import ReleaseInfo, Snapshot
     from tracker.reportmodel import Describer
 
@@ -218,6 +219,38 @@ def render_year(
     return _tidy(fmt, render(f"year.{fmt}.j2", {"year": view}, user_templates=user_templates))
 
 
+def render_code_page(
+    release: ReleaseInfo,
+    record: Record,
+    *,
+    status: str | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The plain-text page `tracker show` prints (template `code.txt.j2`): `status` replaces
+    the one read off the record (a code no longer in the release asked about), `notes` are
+    lines under the heading (validity intervals, replacements)."""
+    rows = list(field_rows(record))
+    if status is None:
+        status = (
+            f"terminated {record.termination_date.isoformat()}"
+            if record.termination_date
+            else "active"
+        )
+    context = {
+        "release": release,
+        "record": record,
+        "status": status,
+        "notes": list(notes),
+        "rows": rows,
+        "width": max((len(label) for label, _, _ in rows), default=0),
+    }
+    page = render("code.txt.j2", context)
+    # The page goes to a terminal or a pipe. Raw escape sequences would act on the terminal
+    # (and click strips them when piped, so neither way shows the stored text); bidi overrides
+    # would reorder what is read. Such characters are shown as escapes; the store keeps them.
+    return "\n".join(printable(line) for line in page.split("\n"))
+
+
 def render_code(
     info: ReleaseInfo,
     record: Record,
@@ -228,8 +261,6 @@ def render_code(
     """A code's page (txt, md or html), every field labelled and decoded as CMS's pages do."""
     _check_format(fmt, CODE_FORMATS)
     if fmt == "txt":
-        from tracker.codepage import render_code_page
-
         return render_code_page(info, record)
     from tracker.reportmodel import build_code_page
 
@@ -310,7 +341,7 @@ def _xref_codes(diff: ReleaseDiff) -> set[str]:
 
 def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
     """One row per added/removed code, one per field change of every other changed code."""
-    from tracker.codetables import code_family
+    from tracker.codesets.hcpcs.codetables import code_family
     from tracker.reportmodel import field_values
 
     old_label, new_label = diff.old.display, diff.new.display

@@ -14,9 +14,9 @@ from types import ModuleType
 
 import pytest
 
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import ParsedRelease
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import ParsedRelease
 
 CMS = "cms-hcpcs"
 BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"

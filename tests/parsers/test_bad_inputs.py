@@ -8,9 +8,9 @@ from types import ModuleType
 import pytest
 
 from tests.test_bad_input_cli import FILE_CASES
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.errors import ParseError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
 
 from .conftest import BAD_DIR
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REAL_FILES, shared_path
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import Record, RecordKind
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import Record, RecordKind
 
 
 def reference(record: Record) -> str:

@@ -7,9 +7,9 @@ import codecs
 import pytest
 
 from tests.conftest import SAMPLES
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.errors import ParseError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
 
 APR = (SAMPLES / "HCPC2026_APR_SAMPLE.txt").read_bytes()  # its first line is a record
 UTF16 = (

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from tracker.record import RecordKind
+from tracker.codesets.hcpcs.record import RecordKind
 
 from .conftest import REAL_FILES, RealFiles
 

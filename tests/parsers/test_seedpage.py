@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.seedpage import SeedPageParser
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.errors import ParseError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.parsers.seedpage import SeedPageParser
-from tracker.record import Record, RecordKind
 
 from .conftest import REAL_FILES, RealFiles
 

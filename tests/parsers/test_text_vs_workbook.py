@@ -17,7 +17,7 @@ from datetime import date
 
 import pytest
 
-from tracker.record import Record, normalize_text
+from tracker.codesets.hcpcs.record import Record, normalize_text
 
 from .conftest import RealFiles
 

@@ -7,11 +7,16 @@ from types import ModuleType
 
 import pytest
 
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.parsers.workbook import (
+    WorkbookParser,
+    cell_text,
+    column_key,
+    describe_columns,
+)
 from tracker.errors import ParseError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.parsers.workbook import WorkbookParser, cell_text, column_key, describe_columns
 
 from .conftest import RealFiles
 

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from tracker import api
 from tracker.cli import cli
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.workbook import WorkbookParser, cell_name, read_sheet
 from tracker.errors import ParseError
-from tracker.parsers.base import SourceFile
-from tracker.parsers.workbook import WorkbookParser, cell_name, read_sheet
 
 from .conftest import RealFiles
 

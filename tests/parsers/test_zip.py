@@ -9,10 +9,10 @@ from types import ModuleType
 
 import pytest
 
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.cmszip import CmsZipParser, is_companion_file
 from tracker.errors import ParseError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.parsers.cmszip import CmsZipParser, is_companion_file
 
 from .conftest import RealFiles
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.record import Record, RecordKind, normalize_text, normalize_tuple
-from tracker.writers.fixedwidth import (
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.record import Record, RecordKind, normalize_text, normalize_tuple
+from tracker.codesets.hcpcs.writers.fixedwidth import (
     format_record,
     render_release,
     wrap_description,

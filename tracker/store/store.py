@@ -7,7 +7,6 @@ never engines or rows.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
@@ -16,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.attachments import Attachment, NewAttachment
-from tracker.record import Record
+from tracker.codesets.hcpcs.record import Record
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
 from tracker.store.database import (
@@ -177,7 +176,7 @@ class Store:
             for release_id, record_hash, body in rows:
                 record = cache.get(record_hash)
                 if record is None:
-                    record = cache[record_hash] = Record.from_dict(json.loads(body))
+                    record = cache[record_hash] = reader.decode_record(body)
                 decoded.append((by_id[release_id], record_hash, record))
             timelines[code] = sorted(decoded, key=lambda item: order[item[0].id])
         return timelines

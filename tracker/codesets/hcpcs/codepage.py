@@ -1,4 +1,4 @@
-"""A code's page for people: every field with its label and decoded meaning, as the seed pages.
+"""A code's fields for people: each with its CMS label and decoded meaning, as the seed pages.
 
 Labels follow CMS's record-layout names, so a user can match what they see here to CMS
 documentation. Empty fields are left out: a page lists what the code has.
@@ -6,13 +6,10 @@ documentation. Empty fields are left out: a page lists what the code has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from tracker.codetables import decode
-from tracker.errors import printable
-from tracker.record import Record
-from tracker.release import ReleaseInfo
-from tracker.report import render
+from tracker.codesets.hcpcs.codetables import decode
+from tracker.codesets.hcpcs.record import Record
 
 LABELS: tuple[tuple[str, str], ...] = (
     ("long_description", "Code Description"),
@@ -71,35 +68,3 @@ _DECODED = frozenset(
         "action_code",
     }
 )
-
-
-def render_code_page(
-    release: ReleaseInfo,
-    record: Record,
-    *,
-    status: str | None = None,
-    notes: Sequence[str] = (),
-) -> str:
-    """The plain-text page `tracker show` prints (template `code.txt.j2`): `status` replaces
-    the one read off the record (a code no longer in the release asked about), `notes` are
-    lines under the heading (validity intervals, replacements)."""
-    rows = list(field_rows(record))
-    if status is None:
-        status = (
-            f"terminated {record.termination_date.isoformat()}"
-            if record.termination_date
-            else "active"
-        )
-    context = {
-        "release": release,
-        "record": record,
-        "status": status,
-        "notes": list(notes),
-        "rows": rows,
-        "width": max((len(label) for label, _, _ in rows), default=0),
-    }
-    page = render("code.txt.j2", context)
-    # The page goes to a terminal or a pipe. Raw escape sequences would act on the terminal
-    # (and click strips them when piped, so neither way shows the stored text); bidi overrides
-    # would reorder what is read. Such characters are shown as escapes; the store keeps them.
-    return "\n".join(printable(line) for line in page.split("\n"))

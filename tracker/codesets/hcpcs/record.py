@@ -54,7 +54,8 @@ def normalize_tuple(values: Iterable[str | None]) -> tuple[str, ...]:
 class Record:
     """One HCPCS procedure or modifier as of one release.
 
-    Field names follow the CMS record layout; `tracker.codetables` decodes the coded values.
+    Field names follow the CMS record layout; `tracker.codesets.hcpcs.codetables` decodes the
+    coded values.
     """
 
     code: str

@@ -20,10 +20,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracker.errors import ParseError
-from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import decode, split_lines
-from tracker.parsers.workbook import (
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.fixedwidth import decode, split_lines
+from tracker.codesets.hcpcs.parsers.workbook import (
     CIM,
     DATE_COLUMNS,
     LABCERT,
@@ -34,7 +33,7 @@ from tracker.parsers.workbook import (
     XREF,
     record_from_values,
 )
-from tracker.record import (
+from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
     Record,
@@ -42,6 +41,7 @@ from tracker.record import (
     parse_base_units,
     parse_cms_date,
 )
+from tracker.errors import ParseError
 
 _LABELLED = re.compile(r"^<i>(?P<label>[^<]*)</i>\t(?P<rest>.*)$")
 _DETECT_MARKS = ("<i>HCPCS Code</i>\t", "<i>Code Description</i>\t")

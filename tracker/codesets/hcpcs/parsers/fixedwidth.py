@@ -24,9 +24,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tracker.codetables import ACTION_CODES
-from tracker.errors import ParseError
-from tracker.parsers.base import (
+from tracker.codesets.hcpcs.codetables import ACTION_CODES
+from tracker.codesets.hcpcs.parsers.base import (
     CONTINUATION_IDS,
     FIRST_LINE_IDS,
     SourceFile,
@@ -34,7 +33,7 @@ from tracker.parsers.base import (
     fast_tuple,
     first_line_kind,
 )
-from tracker.record import (
+from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
     Anomaly,
@@ -46,6 +45,7 @@ from tracker.record import (
     parse_base_units,
     parse_cms_date,
 )
+from tracker.errors import ParseError
 
 RECORD_LENGTH = 320
 # A first line must reach at least the code added date (position 276) to carry its details.

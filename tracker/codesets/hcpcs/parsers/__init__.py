@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from tracker.codesets.hcpcs.parsers.base import Parser, SourceFile, looks_utf16
+from tracker.codesets.hcpcs.parsers.cmszip import CmsZipParser
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.parsers.seedpage import SeedPageParser
+from tracker.codesets.hcpcs.parsers.workbook import WorkbookParser
+from tracker.codesets.hcpcs.record import ParsedRelease, Record, SourceMember
 from tracker.errors import ParseError
-from tracker.parsers.base import Parser, SourceFile, looks_utf16
-from tracker.parsers.cmszip import CmsZipParser
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.parsers.seedpage import SeedPageParser
-from tracker.parsers.workbook import WorkbookParser
-from tracker.record import ParsedRelease, Record, SourceMember
 
 PARSERS: list[Parser] = [CmsZipParser(), WorkbookParser(), FixedWidthParser(), SeedPageParser()]
 

@@ -25,8 +25,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tracker.errors import ParseError
-from tracker.parsers.base import (
+from tracker.codesets.hcpcs.parsers.base import (
     MAX_COMPRESSION_RATIO,
     MAX_MEMBER_SIZE,
     ZIP_MAGIC,
@@ -36,10 +35,11 @@ from tracker.parsers.base import (
     one_line,
     zip_member_problem,
 )
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.parsers.seedpage import SeedPageParser
-from tracker.parsers.workbook import WorkbookParser
-from tracker.record import Anomaly, ParsedRelease, Record, SourceMember
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.parsers.seedpage import SeedPageParser
+from tracker.codesets.hcpcs.parsers.workbook import WorkbookParser
+from tracker.codesets.hcpcs.record import Anomaly, ParsedRelease, Record, SourceMember
+from tracker.errors import ParseError
 
 __all__ = ["MAX_COMPRESSION_RATIO", "MAX_MEMBER_SIZE", "CmsZipParser", "is_companion_file"]
 

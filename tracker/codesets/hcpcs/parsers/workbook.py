@@ -37,8 +37,7 @@ from xml.etree import ElementTree
 
 import python_calamine
 
-from tracker.errors import ParseError
-from tracker.parsers.base import (
+from tracker.codesets.hcpcs.parsers.base import (
     CONTINUATION_IDS,
     FIRST_LINE_IDS,
     SourceFile,
@@ -49,13 +48,14 @@ from tracker.parsers.base import (
     one_line,
     zip_member_problem,
 )
-from tracker.record import (
+from tracker.codesets.hcpcs.record import (
     Record,
     RecordKind,
     parse_asc_fields,
     parse_base_units,
     parse_cms_date,
 )
+from tracker.errors import ParseError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 # Disclaimer blocks are about ten rows; a header further down than this is not a release header.

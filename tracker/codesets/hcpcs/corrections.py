@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tracker.parsers.corrections import CorrectionRow, CorrectionsFile, is_code
-from tracker.record import Record
+from tracker.codesets.hcpcs.parsers.corrections import CorrectionRow, CorrectionsFile, is_code
+from tracker.codesets.hcpcs.record import Record
 
 _NEGATED = re.compile(r"^(do not|don't|not)\b")
 _REVISE = re.compile(r"^(revise|change|correct|update)")

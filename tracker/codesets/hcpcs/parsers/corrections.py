@@ -6,7 +6,7 @@ one's rows), with columns that change by year (`CODE, ACTION, EFF DATE, SHORT DE
 TOS, BETOS, COV, PRICE…` one year, `HCPCS/MOD Code, Action, Short Description, Long
 Description, Effective Date…` another) and free-text actions. This module only reads rows:
 column names are matched through aliases (as the release workbook parser does), and the action
-stays the text CMS wrote. What a row means is decided by `tracker.corrections`.
+stays the text CMS wrote. What a row means is decided by `tracker.codesets.hcpcs.corrections`.
 
 From a zip, the latest version is read (a `V<n>` or `_v<n>` in the member name), and of its
 forms the workbook (the `.prn` listings cut long descriptions at their column width), else the
@@ -24,10 +24,10 @@ from datetime import date, datetime
 
 import python_calamine
 
+from tracker.codesets.hcpcs.parsers.base import SourceFile, zip_member_problem, zip_names
+from tracker.codesets.hcpcs.parsers.workbook import column_key
+from tracker.codesets.hcpcs.record import CODE_PATTERN, MODIFIER_PATTERN, normalize_text
 from tracker.errors import SourceError
-from tracker.parsers.base import SourceFile, zip_member_problem, zip_names
-from tracker.parsers.workbook import column_key
-from tracker.record import CODE_PATTERN, MODIFIER_PATTERN, normalize_text
 
 # Canonical column -> the spellings CMS used (compared after `column_key`).
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
-from tracker.parsers.fixedwidth import looks_like_record
-from tracker.record import Record, RecordKind
+from tracker.codesets.hcpcs.parsers.fixedwidth import looks_like_record
+from tracker.codesets.hcpcs.record import Record, RecordKind
 
 RECORD_LENGTH = 320
 DESCRIPTION_WIDTH = 80

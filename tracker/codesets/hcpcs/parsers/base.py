@@ -11,19 +11,13 @@ import codecs
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from tracker.codesets.base import SourceFile
+from tracker.codesets.hcpcs.record import CODE_PATTERN, MODIFIER_PATTERN, Record, RecordKind
 from tracker.errors import ParseError
-from tracker.record import CODE_PATTERN, MODIFIER_PATTERN, Record, RecordKind
 
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """The bytes of one file and the name to use for it in messages (`zip!member` inside zips)."""
-
-    name: str
-    data: bytes
+__all__ = ["Parser", "SourceFile"]
 
 
 class Parser(Protocol):

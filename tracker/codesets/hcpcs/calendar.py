@@ -36,7 +36,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.record import Record
+from tracker.codesets.hcpcs.record import Record
 from tracker.release import MONTH_NAMES, QUARTER_MONTHS, ReleaseInfo, Snapshot, parse_label
 
 _QUARTER_NAMES = {month: name for name, month in QUARTER_MONTHS.items()}
