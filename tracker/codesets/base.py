@@ -49,13 +49,13 @@ class CodeRecord(Protocol):
 class StoredColumns:
     """What the store keeps beside a record's body, for queries that must not decode it.
 
-    Each is optional: a code set whose records have no such value (ICD-10 has no added or
-    termination date and no declared action) leaves it None.
+    A code set whose records have no such value (ICD-10 has no added or termination date and
+    no per-record declared action) leaves the dates None and the action code empty.
     """
 
     added_date: date | None = None
     termination_date: date | None = None
-    action_code: str | None = None
+    action_code: str = ""
 
 
 class ParsedSource(Protocol):
