@@ -22,6 +22,7 @@ from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
+from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
 from tracker.report import (
     CSV_COLUMNS,
@@ -131,13 +132,13 @@ def test_same_input_same_bytes(samples: dict[str, Snapshot]) -> None:
 def test_json_is_the_diffs_own_dict(sample_diff: ReleaseDiff) -> None:
     text = render_diff(sample_diff, "json")
     assert text.endswith("}\n")
-    assert json.loads(text) == json.loads(json.dumps(sample_diff.to_dict()))
+    assert json.loads(text) == json.loads(json.dumps(diff_json(sample_diff)))
 
 
 def test_year_json_holds_every_diff(sample_year: YearDiff) -> None:
     data = json.loads(render_year(sample_year, "json"))
     assert [r["display"] for r in data["releases"]] == ["2026-JAN", "2026-APR", "2026-JUL"]
-    assert data["overall"] == json.loads(json.dumps(sample_year.overall.to_dict()))
+    assert data["overall"] == json.loads(json.dumps(diff_json(sample_year.overall)))
     assert len(data["steps"]) == 2
 
 

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from tracker.codesets.hcpcs.calendar import (
@@ -333,44 +333,6 @@ class ReleaseDiff:
     def finding_counts(self) -> dict[tuple[Direction, str], int]:
         """Findings per (direction, disputed action letter, '' for lifecycle anomalies)."""
         return dict(Counter((finding.direction, finding.action) for finding in self.findings))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form; its schema is `tracker/schemas/diff.schema.json` (schema_version 1)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "old": _release_dict(self.old),
-            "new": _release_dict(self.new),
-            "consecutive": self.reconciled,
-            "reconciliation": {
-                "reconciled": self.reconciliation.reconciled,
-                "reference": self.reconciliation.reference or None,
-                "basis": self.reconciliation.basis,
-                "reason": self.reconciliation.reason,
-                "missing": list(self.reconciliation.missing),
-            },
-            "counts": {
-                "summary": self.summary_counts(),
-                "by_kind": {kind.value: n for kind, n in self.counts_by_kind().items()},
-                "by_kind_category": {
-                    kind.value: {category.value: n for category, n in row.items()}
-                    for kind, row in self.counts_by_kind_category().items()
-                },
-                "findings": _finding_counts_dict(self.findings),
-            },
-            "changes": [_change_dict(change) for change in self.changes],
-            "findings": [_finding_dict(finding) for finding in self.findings],
-            # CMS's companion files, present only when the new release has them.
-            **(
-                {"transaction_report": self.transaction_report.to_dict()}
-                if self.transaction_report
-                else {}
-            ),
-            **(
-                {"corrections": [listing.to_dict() for listing in self.corrections]}
-                if self.corrections
-                else {}
-            ),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -1103,99 +1065,6 @@ def _transient(
             )
         )
     return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_json_value(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
-def _release_dict(info: ReleaseInfo) -> dict[str, Any]:
-    return {
-        "code_set": info.code_set,
-        "label": info.label,
-        "issue": info.issue,
-        "display": info.display,
-        "effective_date": info.effective_date.isoformat(),
-        "kind": info.kind.value,
-        "source_name": info.source_name,
-        "source_sha256": info.source_sha256,
-        "content_sha256": info.content_sha256,
-        "record_count": info.record_count,
-        # Provenance extras, present only when there is something to say (stable output for
-        # the common case): CMS's version marker, and the repairs made to CMS's file.
-        **({"version_marker": info.version_marker} if info.version_marker else {}),
-        **(
-            {
-                "anomalies": [
-                    {"file": a.file, "line": a.line, "kind": a.kind, "detail": a.detail}
-                    for a in info.anomalies
-                ]
-            }
-            if info.anomalies
-            else {}
-        ),
-    }
-
-
-def _flags(flags: Iterable[Flag]) -> list[str]:
-    return sorted(flag.value for flag in flags)
-
-
-def _change_dict(change: CodeChange) -> dict[str, Any]:
-    return {
-        "code": change.code,
-        "kind": change.kind.value,
-        "flags": _flags(change.flags),
-        "categories": sorted(category.value for category in change.categories),
-        "old": change.old.to_dict() if change.old is not None else None,
-        "new": change.new.to_dict() if change.new is not None else None,
-        "fields": [
-            {
-                "field": fc.field,
-                "category": fc.category.value,
-                "old": _json_value(fc.old),
-                "new": _json_value(fc.new),
-                "flags": _flags(fc.flags),
-                "items": [
-                    {"index": item.index, "old": item.old, "new": item.new} for item in fc.items
-                ],
-            }
-            for fc in change.fields
-        ],
-    }
-
-
-def _finding_dict(finding: Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code,
-        "rule": finding.rule.value,
-        "direction": finding.direction.value,
-        "declared": finding.declared,
-        "action": finding.action,
-        "observed_categories": sorted(c.value for c in finding.observed_categories),
-        "observed_actions": sorted(finding.observed_actions),
-        "flags": _flags(finding.flags),
-        "message": finding.message,
-    }
-
-
-def _finding_counts_dict(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
-    table: dict[str, dict[str, int]] = {direction.value: {} for direction in Direction}
-    for finding in findings:
-        row = table[finding.direction.value]
-        key = finding.action or "-"
-        row[key] = row.get(key, 0) + 1
-    return {direction: dict(sorted(row.items())) for direction, row in table.items()}
 
 
 def filter_diff(

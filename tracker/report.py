@@ -7,14 +7,13 @@ instead of printing blanks.
 
 Every report format comes from the same diff: Markdown and HTML through templates fed by the
 view-model of `tracker.reportmodel`, CSV through the csv module (a spreadsheet is where a
-formula in a cell would run, so those cells are neutralized), JSON as the diff's own `to_dict`.
+formula in a cell would run, so those cells are neutralized), JSON from `tracker.jsonout`.
 Nothing here reads a clock, so the same releases always render to the same bytes.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,6 +36,7 @@ from tracker.codesets.hcpcs.codepage import field_rows
 from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError, printable
+from tracker.jsonout import diff_json, dump_json, year_json
 from tracker.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def render_diff(
 
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(diff.to_dict())
+        return dump_json(diff_json(diff))
     if fmt == "csv":
         describer = Describer(new_snapshot, diff.changes)
         describer.prefetch(_xref_codes(diff))
@@ -202,7 +202,7 @@ def render_year(
 
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(year_dict(year))
+        return dump_json(year_json(year))
     if fmt == "csv":
         rows: list[list[str]] = []
         describer = Describer(last_snapshot, year.overall.changes)
@@ -266,46 +266,6 @@ def render_code(
 
     view = build_code_page(info, record)
     return render(f"code.{fmt}.j2", {"page": view}, user_templates=user_templates)
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON
-
-
-def dump_json(data: Any) -> str:
-    """Sorted keys and a trailing newline: byte-stable, and diff-friendly when committed."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def year_dict(year: YearDiff) -> dict[str, Any]:
-    """The JSON form of a year: each diff as `ReleaseDiff.to_dict`, plus the transient codes."""
-    from tracker.diff import SCHEMA_VERSION
-
-    overall = year.overall.to_dict()
-    releases = [overall["old"]] + [step.to_dict()["new"] for step in year.steps]
-    if not year.steps and year.overall.new != year.overall.old:
-        releases.append(overall["new"])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "releases": releases,
-        "overall": overall,
-        "steps": [step.to_dict() for step in year.steps],
-        "missing": list(year.missing),
-        "transient": [
-            {
-                "code": item.code,
-                "first_seen": item.first_seen,
-                "last_seen": item.last_seen,
-                "ended": item.ended.value,
-                "ended_in": item.ended_in,
-                "termination_date": (
-                    item.termination_date.isoformat() if item.termination_date else None
-                ),
-                "record": item.record.to_dict(),
-            }
-            for item in year.transient
-        ],
-    }
 
 
 # ---------------------------------------------------------------------------------------------
