@@ -7,7 +7,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -116,17 +119,40 @@ def test_code_page_golden(fmt: str, samples: dict[str, Snapshot], update_golden:
 # --- Content and determinism -----------------------------------------------------------------
 
 
-def test_same_input_same_bytes(samples: dict[str, Snapshot]) -> None:
-    for fmt in ("md", "html", "csv", "json"):
-        first = render_diff(
-            diff_snapshots(samples["2026-JAN"], samples["2026-APR"]), fmt, new_snapshot=None
+# Each process ingests the sample releases into its own store and prints the sha256 of every
+# report it renders; hash seeds differ, so set and dict iteration orders differ between runs.
+_RENDER_ALL = """
+import hashlib, sys, tempfile
+from pathlib import Path
+from tracker import api
+store = api.open_store(f"sqlite:///{Path(tempfile.mkdtemp()) / 'tracker.db'}")
+for name in sys.argv[1:]:
+    api.ingest(store, name)
+for fmt in ("md", "html", "csv", "json"):
+    pair = api.report(store, "2026-JAN", "2026-APR", fmt)
+    year = api.report_year(store, 2026, fmt)
+    for text in (pair, year):
+        print(fmt, hashlib.sha256(text.encode("utf-8")).hexdigest())
+store.close()
+"""
+
+
+def test_same_input_same_bytes_in_separate_processes() -> None:
+    files = [str(SAMPLES / f"HCPC2026_{month}_SAMPLE.txt") for month in ("JAN", "APR", "JUL")]
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _RENDER_ALL, *files],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=300,
         )
-        second = render_diff(
-            diff_snapshots(samples["2026-JAN"], samples["2026-APR"]), fmt, new_snapshot=None
-        )
-        assert first == second
-        year = diff_year(list(samples.values()))
-        assert render_year(year, fmt) == render_year(diff_year(list(samples.values())), fmt)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 8 and len(set(outputs[0].splitlines())) == 8
 
 
 def test_json_is_the_diffs_own_dict(sample_diff: ReleaseDiff) -> None:
