@@ -14,30 +14,13 @@ from types import ModuleType
 
 import pytest
 
+from tests.conftest import REAL_SOURCES as REAL_FILES
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.record import ParsedRelease
 
 CMS = "cms-hcpcs"
 BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"
-
-# key: (path under shared/cms-hcpcs, zip member or None)
-REAL_FILES: dict[str, tuple[str, str | None]] = {
-    "2016-txt": ("2016/HCPC2016_CONTR_ANWEB.txt", None),
-    "2016-xlsx": ("2016/HCPC2016_CONTR_ANWEB.xlsx", None),
-    "2017-zip": ("2017/2017-Alpha-Numeric-HCPCS-File.zip", None),
-    "2017-xlsx": ("2017/2017-Alpha-Numeric-HCPCS-File.zip", "HCPC17_CONTR_ANWEB.xlsx"),
-    "2018-zip": ("2018/2018-Alpha-Numeric-HCPCS-File.zip", None),
-    "2018-xlsx": ("2018/2018-Alpha-Numeric-HCPCS-File.zip", "HCPC2018_CONTR_ANWEB_disc.xlsx"),
-    "2020-JAN-zip": ("2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip", None),
-    "2020-JAN-xls": (
-        "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
-        "HCPC2020_ANWEB_w_disclaimer.xls",
-    ),
-    "2020-APR-xlsx": ("2020-APR/HCPC2020_APR_ANWEB.xlsx", None),
-    "2020-JUL-xlsx": ("2020-JUL/HCPC2020_JUL_ANWEB.xlsx", None),
-    "2020-OCT-xlsx": ("2020-OCT/HCPC2020_OCT_ANWEB.xlsx", None),
-}
 
 
 class RealFiles:
