@@ -745,7 +745,7 @@ def test_real_year_2020(real_releases: RealReleases) -> None:
     # Codes born in a quarter and discontinued by a later one, and codes added on 2020-01-01
     # (already in the year's first release) and discontinued during the year. C9058's added
     # date was rewritten from 2020-04-01 back to 2019-11-15: by the latest record it was not
-    # born in 2020 (tests/test_calendar.py reads all of this from the raw files).
+    # born in 2020 (tests/codesets/hcpcs/test_calendar.py reads all of this from the raw files).
     assert {(t.code, t.first_seen, t.ended_in) for t in year.transient} == {
         ("C9053", "2020-APR", "2020-JUL"),
         ("C9056", "2020-APR", "2020-JUL"),

@@ -20,7 +20,7 @@ from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.record import ParsedRelease
 
 CMS = "cms-hcpcs"
-BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"
+BAD_DIR = Path(__file__).resolve().parents[3] / "data" / "bad"
 
 
 class RealFiles:

@@ -14,11 +14,12 @@ from io import BytesIO
 
 import pytest
 
-from tests.parsers.conftest import RealFiles
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.parsers.fixedwidth import decode, split_lines
 from tracker.errors import ParseError
+
+from .conftest import RealFiles
 
 
 def _record_lines(real: RealFiles, key: str, codes: int = 30) -> list[str]:

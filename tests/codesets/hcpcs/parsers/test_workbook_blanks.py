@@ -157,7 +157,7 @@ def test_hidden_cells_are_found_by_reading_the_sheet_xml(make_bad: ModuleType) -
 
 def test_real_workbooks_have_nothing_hidden_in_their_records(real: RealFiles) -> None:
     """CMS's workbooks merge only their disclaimer block, above the header; each still parses
-    (tests/parsers/test_text_vs_workbook.py checks the records field by field)."""
+    (tests/codesets/hcpcs/parsers/test_text_vs_workbook.py checks the records field by field)."""
     for relative in (
         "2020-APR/HCPC2020_APR_ANWEB.xlsx",
         "2020-JUL/HCPC2020_JUL_ANWEB.xlsx",
