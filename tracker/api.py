@@ -25,6 +25,7 @@ from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections
 from tracker.codesets.hcpcs.record import Record, snapshot_hash
 from tracker.codesets.hcpcs.transreport import ReportCheck, looks_like_report
+from tracker.dates import parse_service_date
 from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
 from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
@@ -43,7 +44,6 @@ from tracker.validate import (
     ValidationSummary,
     claims_encoding,
     output_encoding,
-    parse_service_date,
     validate_claims,
 )
 from tracker.validity import ValidityInterval

@@ -21,7 +21,7 @@ from tracker.codesets.hcpcs.filenames import infer_label
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.record import Record
-from tracker.validate import parse_service_date
+from tracker.dates import parse_service_date
 
 
 @pytest.fixture
