@@ -250,9 +250,10 @@ def corrections_listings(store: Store, info: ReleaseInfo) -> tuple[CorrectionsLi
     return companions.corrections_listings(store, info)
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open the database at `url` (or `TRACKER_DB`, or `sqlite:///tracker.db`), migrating it."""
-    return Store.open(url)
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open the database at `url` (or `TRACKER_DB`, or `sqlite:///tracker.db`), migrating it
+    unless `migrate` is False (`upgrade_db` then migrates it and says from which revision)."""
+    return Store.open(url, migrate=migrate)
 
 
 def releases(store: Store, *, include_retracted: bool = False) -> list[ReleaseInfo]:

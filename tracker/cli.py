@@ -752,9 +752,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
-    from tracker.store import Store
-
-    store = Store.open(ctx.find_root().obj["db"], migrate=False)
+    store = api.open_store(ctx.find_root().obj["db"], migrate=False)
     ctx.call_on_close(store.close)
     before, after = api.upgrade_db(store)
     console.print(printable(f"{store.url}: schema at revision {after} (was {before or 'empty'})"))
