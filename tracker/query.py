@@ -255,7 +255,9 @@ def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
     info, record = timeline[-1]
     xrefs = sorted({xref for xref in record.xrefs if xref})
     describe = {
-        xref: rows[-1][2] for xref, rows in store.code_timelines(xrefs, releases).items() if rows
+        xref: rows[-1].record
+        for xref, rows in store.code_timelines(xrefs, releases).items()
+        if rows
     }
     replacements = tuple(
         Replacement(xref, describe[xref].long_description if xref in describe else None)
