@@ -490,8 +490,8 @@ def sample_workbooks(workdir: Path) -> tuple[str, str] | None:
         import pandas as pd
     except ImportError:
         return None
-    from tracker.parsers import parse_source
-    from tracker.parsers.base import SourceFile
+    from tracker.codesets.hcpcs.parsers import parse_source
+    from tracker.codesets.hcpcs.parsers.base import SourceFile
 
     specs: list[str] = []
     for _, name in SAMPLE_RELEASES[:2]:

@@ -1,10 +1,11 @@
 """`make bench-scale`: how ingest, diff, storage and as-of latency grow over many big releases.
 
 Synthetic releases in the CMS fixed-width layout (default 100,000 codes, 40 quarterly releases,
-~3% of codes changing per release) are written with `tracker.writers.fixedwidth`, ingested one
-by one into a fresh SQLite file and a fresh PostgreSQL database, and after each release the
-script prints ingest time, diff time against the previous release, database size, the bytes
-that release added (split by table), and as-of latency.
+~3% of codes changing per release) are written with
+`tracker.codesets.hcpcs.writers.fixedwidth`, ingested one by one into a fresh SQLite file and a
+fresh PostgreSQL database, and after each release the script prints ingest time, diff time
+against the previous release, database size, the bytes that release added (split by table),
+and as-of latency.
 
 The releases behave like CMS's quarterly files: each changed code carries the action code of
 its change, and a code changed in the previous release goes back to `N` (CMS sets action codes
@@ -40,8 +41,8 @@ from benchlib import (
     timed_call,
 )
 
-from tracker.record import Record, RecordKind
-from tracker.writers.fixedwidth import write_release
+from tracker.codesets.hcpcs.record import Record, RecordKind
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 
 LETTERS = "ABCEGHJKLMPQRSTUV"
 _WORD_TEXT = (

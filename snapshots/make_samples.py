@@ -19,8 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tracker.record import Record, RecordKind
-from tracker.writers.fixedwidth import write_release
+from tracker.codesets.hcpcs.record import Record, RecordKind
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 
 JAN = date(2026, 1, 1)
 APR = date(2026, 4, 1)

@@ -93,6 +93,26 @@ def db_url(request: pytest.FixtureRequest) -> str:
 SAMPLES = PROJECT_ROOT / "snapshots"
 
 
+# --- The real CMS files the tests read: the one list --------------------------------------------
+# key: (path under shared/cms-hcpcs, zip member or None). Every form of every release in shared/.
+REAL_SOURCES: dict[str, tuple[str, str | None]] = {
+    "2016-txt": ("2016/HCPC2016_CONTR_ANWEB.txt", None),
+    "2016-xlsx": ("2016/HCPC2016_CONTR_ANWEB.xlsx", None),
+    "2017-zip": ("2017/2017-Alpha-Numeric-HCPCS-File.zip", None),
+    "2017-xlsx": ("2017/2017-Alpha-Numeric-HCPCS-File.zip", "HCPC17_CONTR_ANWEB.xlsx"),
+    "2018-zip": ("2018/2018-Alpha-Numeric-HCPCS-File.zip", None),
+    "2018-xlsx": ("2018/2018-Alpha-Numeric-HCPCS-File.zip", "HCPC2018_CONTR_ANWEB_disc.xlsx"),
+    "2020-JAN-zip": ("2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip", None),
+    "2020-JAN-xls": (
+        "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
+        "HCPC2020_ANWEB_w_disclaimer.xls",
+    ),
+    "2020-APR-xlsx": ("2020-APR/HCPC2020_APR_ANWEB.xlsx", None),
+    "2020-JUL-xlsx": ("2020-JUL/HCPC2020_JUL_ANWEB.xlsx", None),
+    "2020-OCT-xlsx": ("2020-OCT/HCPC2020_OCT_ANWEB.xlsx", None),
+}
+
+
 # --- Real releases for the diff and transaction-report tests ---------------------------------
 # Each release is parsed once per session; the fixed-width text where CMS ships one (complete
 # descriptions), the workbook for the 2020 quarters (the only form they exist in).
@@ -100,31 +120,31 @@ SAMPLES = PROJECT_ROOT / "snapshots"
 # label -> (release file under shared/cms-hcpcs, (transaction report file, zip member or None))
 REAL_RELEASES: dict[str, tuple[str, tuple[str, str | None]]] = {
     "2016": (
-        "2016/HCPC2016_CONTR_ANWEB.txt",
+        REAL_SOURCES["2016-txt"][0],
         ("2016/HCPC2016_TransactionReport_Alpha.xlsx", None),
     ),
     "2017": (
-        "2017/2017-Alpha-Numeric-HCPCS-File.zip",
+        REAL_SOURCES["2017-zip"][0],
         ("2017/2017-Alpha-Numeric-HCPCS-File.zip", "HCPCS2017_Trans Report_Alpha.xlsx"),
     ),
     "2018": (
-        "2018/2018-Alpha-Numeric-HCPCS-File.zip",
+        REAL_SOURCES["2018-zip"][0],
         ("2018/2018-Alpha-Numeric-HCPCS-File.zip", "HCPC18_Trans_Report_Alpha.xlsx"),
     ),
     "2020-JAN": (
-        "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
+        REAL_SOURCES["2020-JAN-zip"][0],
         ("2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip", "HCPC2020_TRANS_ALPHA_w_disclaimer.xlsx"),
     ),
     "2020-APR": (
-        "2020-APR/HCPC2020_APR_ANWEB.xlsx",
+        REAL_SOURCES["2020-APR-xlsx"][0],
         ("2020-APR/HCPC2020_APR_TRANS_ALPHA.xlsx", None),
     ),
     "2020-JUL": (
-        "2020-JUL/HCPC2020_JUL_ANWEB.xlsx",
+        REAL_SOURCES["2020-JUL-xlsx"][0],
         ("2020-JUL/HCPC2020_JUL_TRANS_ALPHA.xlsx", None),
     ),
     "2020-OCT": (
-        "2020-OCT/HCPC2020_OCT_ANWEB.xlsx",
+        REAL_SOURCES["2020-OCT-xlsx"][0],
         ("2020-OCT/HCPC2020_OCT_TRANS_ALPHA.xlsx", None),
     ),
 }
@@ -150,8 +170,8 @@ class RealReleases:
 
     def records(self, label: str):  # type: ignore[no-untyped-def]
         if label not in self._records:
-            from tracker.parsers import parse_source
-            from tracker.parsers.base import SourceFile
+            from tracker.codesets.hcpcs.parsers import parse_source
+            from tracker.codesets.hcpcs.parsers.base import SourceFile
 
             path = shared_path("cms-hcpcs", *REAL_RELEASES[label][0].split("/"))
             release = parse_source(SourceFile(path.name, path.read_bytes()))
@@ -179,7 +199,7 @@ class RealReleases:
 
     def report(self, label: str) -> dict[str, str]:
         if label not in self._reports:
-            from tracker.transreport import read_transaction_report
+            from tracker.codesets.hcpcs.transreport import read_transaction_report
 
             relative, member = REAL_RELEASES[label][1]
             path = shared_path("cms-hcpcs", *relative.split("/"))
@@ -215,15 +235,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 # --- A store holding every real release ---------------------------------------------------------
 
-REAL_FILES = (
-    "2016/HCPC2016_CONTR_ANWEB.txt",
-    "2017/2017-Alpha-Numeric-HCPCS-File.zip",
-    "2018/2018-Alpha-Numeric-HCPCS-File.zip",
-    "2020-JAN/2020-Alpha-Numeric-HCPCS-File.zip",
-    "2020-APR/HCPC2020_APR_ANWEB.xlsx",
-    "2020-JUL/HCPC2020_JUL_ANWEB.xlsx",
-    "2020-OCT/HCPC2020_OCT_ANWEB.xlsx",
-)
+# One file per release, in release order: the text where CMS ships one, else the zip or workbook.
+REAL_FILES = tuple(REAL_RELEASES[label][0] for label in REAL_RELEASES)
 
 
 @pytest.fixture(scope="session")

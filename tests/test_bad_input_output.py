@@ -28,9 +28,9 @@ from click.testing import CliRunner
 from tests.conftest import PROJECT_ROOT, SAMPLES
 from tracker import api
 from tracker.cli import cli
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 from tracker.outputfile import TEMP_MARK
-from tracker.parsers import parse_source
-from tracker.writers.fixedwidth import write_release
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
 APR = SAMPLES / "HCPC2026_APR_SAMPLE.txt"

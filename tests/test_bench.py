@@ -31,9 +31,9 @@ def test_scale_releases_read_back_as_written(tmp_path: Path) -> None:
         import scale
     finally:
         sys.path.remove(str(PROJECT_ROOT / "bench"))
-    from tracker.parsers import parse_source
-    from tracker.parsers.base import SourceFile
-    from tracker.writers.fixedwidth import write_release
+    from tracker.codesets.hcpcs.parsers import parse_source
+    from tracker.codesets.hcpcs.parsers.base import SourceFile
+    from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 
     series = list(scale.releases(codes=200, count=3, change_rate=0.05))
     assert [r.label for r in series] == ["2011-JAN", "2011-APR", "2011-JUL"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import CONSECUTIVE_PAIRS, RealReleases
 
+from tracker.codesets.hcpcs.record import FIELD_NAMES, Record, RecordKind
 from tracker.diff import (
     FIELD_CATEGORIES,
     REUSE_SIMILARITY_THRESHOLD,
@@ -29,7 +30,7 @@ from tracker.diff import (
     is_cosmetic,
 )
 from tracker.errors import ReleaseError
-from tracker.record import FIELD_NAMES, Record, RecordKind
+from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "tracker" / "schemas" / "diff.schema.json"
@@ -433,7 +434,7 @@ def schema() -> dict[str, Any]:
 
 def test_schema_validator_rejects(schema: dict[str, Any]) -> None:
     diff = diff_snapshots(snap("2020-JAN", rec()), snap("2020-APR", rec(coverage="M")))
-    good = diff.to_dict()
+    good = diff_json(diff)
     validate(good, schema, schema)
     for mutate in (
         lambda d: d.update(schema_version=2),
@@ -457,7 +458,7 @@ def test_to_dict_is_json_and_matches_schema(schema: dict[str, Any]) -> None:
         rec("F0003", long_description="per 5 mg", anesthesia_base_units=4, action_code="C"),
         rec("F0004", added_date=date(2020, 4, 1), action_code="A"),
     )
-    data = diff_snapshots(old, new).to_dict()
+    data = diff_json(diff_snapshots(old, new))
     assert json.loads(json.dumps(data)) == data
     validate(data, schema, schema)
     assert data["schema_version"] == 1
@@ -473,13 +474,13 @@ def test_to_dict_is_json_and_matches_schema(schema: dict[str, Any]) -> None:
 
 
 def test_companion_sections_match_schema(schema: dict[str, Any]) -> None:
-    from tracker.corrections import CorrectionsListing
-    from tracker.transreport import compare_with_file
+    from tracker.codesets.hcpcs.corrections import CorrectionsListing
+    from tracker.codesets.hcpcs.transreport import compare_with_file
 
     base = diff_snapshots(snap("2020-JAN", rec()), snap("2020-APR", rec(coverage="M")))
     check = compare_with_file("2020-APR", "r.xlsx", {"F0001": "S", "F0009": "A"}, {"F0001": "F"})
     listing = CorrectionsListing("2020-APR", "c.zip!c.xlsx", "applied", ("not applied: F0002",))
-    data = dataclasses.replace(base, transaction_report=check, corrections=(listing,)).to_dict()
+    data = diff_json(dataclasses.replace(base, transaction_report=check, corrections=(listing,)))
     validate(data, schema, schema)
     assert [(d["code"], d["kind"]) for d in data["transaction_report"]["disagreements"]] == [
         ("F0001", "different_action"),
@@ -733,7 +734,7 @@ def test_real_findings_examples(real_releases: RealReleases) -> None:
 def test_real_json_matches_schema(
     real_releases: RealReleases, schema: dict[str, Any], old: str, new: str
 ) -> None:
-    data = real_releases.diff(old, new).to_dict()
+    data = diff_json(real_releases.diff(old, new))
     validate(json.loads(json.dumps(data)), schema, schema)
 
 
@@ -744,7 +745,7 @@ def test_real_year_2020(real_releases: RealReleases) -> None:
     # Codes born in a quarter and discontinued by a later one, and codes added on 2020-01-01
     # (already in the year's first release) and discontinued during the year. C9058's added
     # date was rewritten from 2020-04-01 back to 2019-11-15: by the latest record it was not
-    # born in 2020 (tests/test_calendar.py reads all of this from the raw files).
+    # born in 2020 (tests/codesets/hcpcs/test_calendar.py reads all of this from the raw files).
     assert {(t.code, t.first_seen, t.ended_in) for t in year.transient} == {
         ("C9053", "2020-APR", "2020-JUL"),
         ("C9056", "2020-APR", "2020-JUL"),

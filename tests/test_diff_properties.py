@@ -10,8 +10,9 @@ from conftest import CONSECUTIVE_PAIRS, RealReleases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.diff import ChangeKind, apply_diff, diff_snapshots
-from tracker.record import Record, RecordKind
+from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
 
 CODES = [f"{letter}{n:04d}" for letter in "AGJ" for n in range(1, 5)] + ["AA", "CS"]
@@ -97,7 +98,7 @@ def test_apply_inverts_diff(
             assert old[change.code].termination_date is None
     if not consecutive:
         assert diff.findings == ()
-    assert diff.to_dict()["schema_version"] == 1
+    assert diff_json(diff)["schema_version"] == 1
 
 
 @settings(max_examples=100, deadline=None)

@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES, SHARED, load_make_bad
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import ParsedRelease
 from tracker.errors import TrackerError
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import ParsedRelease
 
 FUZZ_EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "0"))
 HANG_S = 20  # far above any parse of these inputs (milliseconds); reaching it means a hang

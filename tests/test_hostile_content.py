@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from tests.conftest import SAMPLES, load_make_bad
 from tracker import api
 from tracker.cli import cli
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.record import Record
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 from tracker.errors import printable
-from tracker.parsers import parse_source
-from tracker.record import Record
-from tracker.writers.fixedwidth import write_release
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
 MAKE_BAD = load_make_bad()

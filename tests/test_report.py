@@ -7,7 +7,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,11 +20,12 @@ from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import Record, RecordKind, snapshot_hash
+from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
 from tracker.report import (
     CSV_COLUMNS,
@@ -115,29 +119,52 @@ def test_code_page_golden(fmt: str, samples: dict[str, Snapshot], update_golden:
 # --- Content and determinism -----------------------------------------------------------------
 
 
-def test_same_input_same_bytes(samples: dict[str, Snapshot]) -> None:
-    for fmt in ("md", "html", "csv", "json"):
-        first = render_diff(
-            diff_snapshots(samples["2026-JAN"], samples["2026-APR"]), fmt, new_snapshot=None
+# Each process ingests the sample releases into its own store and prints the sha256 of every
+# report it renders; hash seeds differ, so set and dict iteration orders differ between runs.
+_RENDER_ALL = """
+import hashlib, sys, tempfile
+from pathlib import Path
+from tracker import api
+store = api.open_store(f"sqlite:///{Path(tempfile.mkdtemp()) / 'tracker.db'}")
+for name in sys.argv[1:]:
+    api.ingest(store, name)
+for fmt in ("md", "html", "csv", "json"):
+    pair = api.report(store, "2026-JAN", "2026-APR", fmt)
+    year = api.report_year(store, 2026, fmt)
+    for text in (pair, year):
+        print(fmt, hashlib.sha256(text.encode("utf-8")).hexdigest())
+store.close()
+"""
+
+
+def test_same_input_same_bytes_in_separate_processes() -> None:
+    files = [str(SAMPLES / f"HCPC2026_{month}_SAMPLE.txt") for month in ("JAN", "APR", "JUL")]
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _RENDER_ALL, *files],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=300,
         )
-        second = render_diff(
-            diff_snapshots(samples["2026-JAN"], samples["2026-APR"]), fmt, new_snapshot=None
-        )
-        assert first == second
-        year = diff_year(list(samples.values()))
-        assert render_year(year, fmt) == render_year(diff_year(list(samples.values())), fmt)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 8 and len(set(outputs[0].splitlines())) == 8
 
 
 def test_json_is_the_diffs_own_dict(sample_diff: ReleaseDiff) -> None:
     text = render_diff(sample_diff, "json")
     assert text.endswith("}\n")
-    assert json.loads(text) == json.loads(json.dumps(sample_diff.to_dict()))
+    assert json.loads(text) == json.loads(json.dumps(diff_json(sample_diff)))
 
 
 def test_year_json_holds_every_diff(sample_year: YearDiff) -> None:
     data = json.loads(render_year(sample_year, "json"))
     assert [r["display"] for r in data["releases"]] == ["2026-JAN", "2026-APR", "2026-JUL"]
-    assert data["overall"] == json.loads(json.dumps(sample_year.overall.to_dict()))
+    assert data["overall"] == json.loads(json.dumps(diff_json(sample_year.overall)))
     assert len(data["steps"]) == 2
 
 

@@ -19,7 +19,7 @@ from conftest import shared_path
 from tracker import api
 from tracker.attachments import AttachmentRole
 from tracker.cli import cli
-from tracker.transreport import parse_transaction_report
+from tracker.codesets.hcpcs.transreport import parse_transaction_report
 
 
 def _text_actions(data: bytes) -> dict[str, str]:

@@ -16,6 +16,7 @@ from conftest import RealReleases
 from markupsafe import escape
 
 from tracker.diff import ChangeKind, Flag, ReleaseDiff, YearDiff, diff_year
+from tracker.jsonout import diff_json
 from tracker.report import markdown_escape, render_diff, render_year
 from tracker.reportmodel import CHANGE_KINDS, KIND_TITLES, build_report
 
@@ -103,7 +104,7 @@ def test_pair_csv_rows(pair: ReleaseDiff, pair_reports: dict[str, str]) -> None:
 
 
 def test_pair_json(pair: ReleaseDiff) -> None:
-    assert json.loads(render_diff(pair, "json")) == json.loads(json.dumps(pair.to_dict()))
+    assert json.loads(render_diff(pair, "json")) == json.loads(json.dumps(diff_json(pair)))
 
 
 def test_year_2020(real_releases: RealReleases, year: YearDiff) -> None:

@@ -9,10 +9,10 @@ from types import ModuleType
 
 import pytest
 
-from tracker.codetables import decode
-from tracker.parsers.base import SourceFile
-from tracker.parsers.fixedwidth import FixedWidthParser
-from tracker.record import Record, RecordKind
+from tracker.codesets.hcpcs.codetables import decode
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
+from tracker.codesets.hcpcs.record import Record, RecordKind
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots"
 SAMPLES = ["HCPC2026_JAN_SAMPLE.txt", "HCPC2026_APR_SAMPLE.txt", "HCPC2026_JUL_SAMPLE.txt"]

@@ -18,33 +18,32 @@ from datetime import date
 from pathlib import Path
 
 from tracker import companions, query
-from tracker.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.filenames import FileName, read_file_name
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections
+from tracker.codesets.hcpcs.record import Record, snapshot_hash
+from tracker.codesets.hcpcs.transreport import ReportCheck, looks_like_report
+from tracker.dates import parse_service_date
 from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
 from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.parsers.corrections import looks_like_corrections
 from tracker.query import CodeState, Status
-from tracker.record import Record, snapshot_hash
 from tracker.release import (
-    FileName,
     ReleaseInfo,
     ReleaseKind,
     ReleaseLabel,
     parse_effective,
     parse_label,
-    read_file_name,
     version_marker,
 )
 from tracker.store import Store, prepare
-from tracker.transreport import ReportCheck, looks_like_report
 from tracker.validate import (
     ValidationSummary,
     claims_encoding,
     output_encoding,
-    parse_service_date,
     validate_claims,
 )
 from tracker.validity import ValidityInterval
@@ -251,9 +250,10 @@ def corrections_listings(store: Store, info: ReleaseInfo) -> tuple[CorrectionsLi
     return companions.corrections_listings(store, info)
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open the database at `url` (or `TRACKER_DB`, or `sqlite:///tracker.db`), migrating it."""
-    return Store.open(url)
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open the database at `url` (or `TRACKER_DB`, or `sqlite:///tracker.db`), migrating it
+    unless `migrate` is False (`upgrade_db` then migrates it and says from which revision)."""
+    return Store.open(url, migrate=migrate)
 
 
 def releases(store: Store, *, include_retracted: bool = False) -> list[ReleaseInfo]:
@@ -309,7 +309,7 @@ def current_releases(store: Store) -> list[ReleaseInfo]:
 
 def diff(store: Store, old: str, new: str) -> ReleaseDiff:
     """Every change from release `old` to release `new`, reconciling `new`'s action codes
-    when `old` is the release they describe changes since (`tracker.calendar`)."""
+    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`)."""
     old_info = store.resolve(old)
     new_info = store.resolve(new)
     if old_info.id == new_info.id:

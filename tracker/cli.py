@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import errno
 import importlib
-import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -231,7 +229,7 @@ def show(
     ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
 ) -> None:
     """Show one code's record with its values decoded, or its state on a date (--as-of)."""
-    from tracker.codepage import render_code_page
+    from tracker.report import render_code_page
 
     if as_of is None:
         if known_at is not None:
@@ -443,7 +441,7 @@ def diff_command(
         if fmt == "json":
             from dataclasses import replace
 
-            from tracker.report import dump_json, year_dict
+            from tracker.jsonout import dump_json, year_json
 
             prefix = code_prefix.strip().upper()
             filtered = replace(
@@ -455,7 +453,7 @@ def diff_command(
                 ),
                 transient=tuple(t for t in year_result.transient if t.code.startswith(prefix)),
             )
-            click.echo(dump_json(year_dict(filtered)), nl=False)
+            click.echo(dump_json(year_json(filtered)), nl=False)
             return
         _print_diff(overall)
         if year_result.missing:
@@ -479,7 +477,9 @@ def diff_command(
         raise TrackerError("give two releases (tracker diff 2020-JAN 2020-APR) or --year 2020")
     result = filter_diff(api.diff(_store(ctx), old, new), categories=wanted, prefix=code_prefix)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+        from tracker.jsonout import diff_json, dump_json
+
+        click.echo(dump_json(diff_json(result)), nl=False)
         return
     _print_diff(result)
 
@@ -581,7 +581,7 @@ def _print_diff(result: ReleaseDiff) -> None:
 
 def _print_companions(result: ReleaseDiff) -> None:
     """CMS's transaction report against its data file, and corrections kept with the release."""
-    from tracker.transreport import DISAGREEMENT_TITLES
+    from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 
     check = result.transaction_report
     if check is not None:
@@ -668,52 +668,15 @@ def history(ctx: click.Context, code: str, fmt: str) -> None:
     events = api.history(store, code)
     intervals = api.validity(store, code)
     if fmt == "json":
-        payload = {
-            "code": code.strip().upper(),
-            "validity": [_interval_json(interval) for interval in intervals],
-            "events": _events_json(events),
-        }
-        click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+        from tracker.jsonout import dump_json, history_json
+
+        click.echo(dump_json(history_json(code.strip().upper(), intervals, events)), nl=False)
         return
     _print_columns(
         ("release", "effective", "event", "field", "old", "new", "flags"), _event_rows(events)
     )
     for interval in intervals:
         click.echo(printable(f"valid {interval.text()}"))
-
-
-def _interval_json(interval: api.ValidityInterval) -> dict[str, object]:
-    return {
-        "start": None if interval.start == date.min else interval.start.isoformat(),
-        "end": interval.end.isoformat() if interval.end else None,
-        "opening": interval.opening.value,
-        "opened_by": interval.opened_by.display,
-        "closure": interval.closure.value if interval.closure else None,
-        "closed_by": interval.closed_by.display if interval.closed_by else None,
-        "last_seen": interval.last_seen.display,
-    }
-
-
-def _events_json(events: list[api.HistoryEvent]) -> list[dict[str, object]]:
-    return [
-        {
-            "release": event.release.display,
-            "effective_date": event.release.effective_date.isoformat(),
-            "event": event.kind.value,
-            "flags": sorted(flag.value for flag in event.change.flags) if event.change else [],
-            "fields": [
-                {
-                    "field": field_change.field,
-                    "category": field_change.category.value,
-                    "old": _json_value(field_change.old),
-                    "new": _json_value(field_change.new),
-                }
-                for field_change in (event.change.fields if event.change else ())
-            ],
-            "record": event.record.to_dict() if event.record else None,
-        }
-        for event in events
-    ]
 
 
 def _event_rows(events: list[api.HistoryEvent]) -> list[list[str]]:
@@ -737,14 +700,6 @@ def _event_rows(events: list[api.HistoryEvent]) -> list[list[str]]:
                 ]
             )
     return rows
-
-
-def _json_value(value: object) -> object:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 @cli.command()
@@ -797,9 +752,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
-    from tracker.store import Store
-
-    store = Store.open(ctx.find_root().obj["db"], migrate=False)
+    store = api.open_store(ctx.find_root().obj["db"], migrate=False)
     ctx.call_on_close(store.close)
     before, after = api.upgrade_db(store)
     console.print(printable(f"{store.url}: schema at revision {after} (was {before or 'empty'})"))

@@ -13,19 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tracker.attachments import Attachment, AttachmentRole, NewAttachment
-from tracker.corrections import Application, CorrectionsListing, apply_corrections
-from tracker.errors import ReleaseError, TrackerError
-from tracker.parsers.base import SourceFile
-from tracker.parsers.corrections import read_corrections
-from tracker.record import ParsedRelease, SourceMember, snapshot_hash
-from tracker.release import ReleaseInfo, ReleaseKind, infer_label, parse_label
-from tracker.store import Store, prepare
-from tracker.transreport import (
+from tracker.codesets.hcpcs.corrections import Application, CorrectionsListing, apply_corrections
+from tracker.codesets.hcpcs.filenames import infer_label
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers.corrections import read_corrections
+from tracker.codesets.hcpcs.record import ParsedRelease, SourceMember, snapshot_hash
+from tracker.codesets.hcpcs.transreport import (
     ReportCheck,
     compare_with_file,
     find_report_member,
     parse_transaction_report,
 )
+from tracker.errors import ReleaseError, TrackerError
+from tracker.release import ReleaseInfo, ReleaseKind, parse_label
+from tracker.store import Store, prepare
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tracker.codesets.hcpcs.record import Record
 from tracker.diff import CodeChange, diff_records
-from tracker.record import Record
 from tracker.release import ReleaseInfo
 from tracker.store import Store
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from tracker.codesets.hcpcs.record import Record
 from tracker.errors import ReleaseError
-from tracker.record import Record
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
 from tracker.validity import Closure, Opening, ValidityInterval, build_intervals, interval_at
@@ -255,7 +255,9 @@ def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
     info, record = timeline[-1]
     xrefs = sorted({xref for xref in record.xrefs if xref})
     describe = {
-        xref: rows[-1][2] for xref, rows in store.code_timelines(xrefs, releases).items() if rows
+        xref: rows[-1].record
+        for xref, rows in store.code_timelines(xrefs, releases).items()
+        if rows
     }
     replacements = tuple(
         Replacement(xref, describe[xref].long_description if xref in describe else None)

@@ -1,4 +1,4 @@
-"""Release identity: labels, effective dates, and what CMS file names say about them.
+"""Release identity: labels, effective dates, issues and their order, snapshots.
 
 A release is named `YYYY-MON` (`2020-APR`); the annual file is the `JAN` release of its year,
 so `2020` alone means `2020-JAN`. CMS names its files inconsistently over the years, so the
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from tracker.codesets.hcpcs.record import Anomaly, Record
 from tracker.errors import ReleaseError
-from tracker.record import Anomaly, Record
 
 QUARTER_MONTHS = {"JAN": 1, "APR": 4, "JUL": 7, "OCT": 10}
 MONTH_NAMES = {
@@ -87,36 +87,6 @@ def parse_label(text: str) -> tuple[ReleaseLabel, int | None]:
     return ReleaseLabel(year, month), issue
 
 
-def _year(digits: str) -> int:
-    value = int(digits)
-    return value if len(digits) == 4 else 2000 + value
-
-
-# Ordered from most to least specific; each names the file forms CMS has used.
-_NAME_PATTERNS = [
-    # HCPC2020_APR_ANWEB.xlsx, HCPC2025_JAN_ANWEB_12172024, HCPC2020_ANWEB_w_disclaimer.txt,
-    # HCPC17_CONTR_ANWEB.txt, HCPC2013_A-N, HCPC2026_JAN_SAMPLE.txt
-    re.compile(r"HCPCS?(?P<year>\d{4}|\d{2})(?:[_\- ](?P<month>JAN|APR|JUL|OCT))?", re.IGNORECASE),
-    # 2018-Alpha-Numeric-HCPCS-File.zip, 2020-APR-Alpha-Numeric...
-    re.compile(
-        r"^(?P<year>20\d{2})[_\- ](?:(?P<month>JAN|APR|JUL|OCT)[_\- ])?Alpha", re.IGNORECASE
-    ),
-    # 12anweb.txt, 20anweb_v2.zip
-    re.compile(r"^(?P<year>\d{2})(?P<month>)anweb", re.IGNORECASE),
-    # jan20anweb.zip, apr2020anweb
-    re.compile(r"^(?P<month>jan|apr|jul|oct)(?P<year>\d{4}|\d{2})anweb", re.IGNORECASE),
-]
-
-
-@dataclass(frozen=True, slots=True)
-class FileName:
-    """What a CMS file name says: the release, whether it named the quarter, CMS's marker."""
-
-    label: ReleaseLabel
-    month_named: bool
-    marker: str | None
-
-
 # CMS's re-issue markers, after the label: `_v2`…`_v5` or a date stamp MMDDYYYY.
 _VERSION = re.compile(r"(?:^|[_\- ])v(?P<n>\d{1,2})(?=$|[_\-. ])", re.IGNORECASE)
 _STAMP = re.compile(r"(?:^|[_\- ])(?P<stamp>\d{8})(?=$|[_\-. ])")
@@ -176,26 +146,6 @@ def marker_is_later(new: str | None, stored: str | None) -> bool | None:
     if new_kind != old_kind:
         return None
     return new_value > old_value  # type: ignore[operator]
-
-
-def read_file_name(file_name: str) -> FileName | None:
-    """The release a CMS file name announces, or None when the name says nothing usable."""
-    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
-    for pattern in _NAME_PATTERNS:
-        match = pattern.search(base)
-        if match:
-            year = _year(match["year"])
-            if not FIRST_YEAR <= year <= LAST_YEAR:
-                continue
-            month = (match["month"] or "JAN").upper()
-            return FileName(ReleaseLabel(year, month), bool(match["month"]), version_marker(base))
-    return None
-
-
-def infer_label(file_name: str) -> ReleaseLabel | None:
-    """The release a CMS file name announces, or None when the name says nothing usable."""
-    found = read_file_name(file_name)
-    return found.label if found else None
 
 
 def parse_effective(text: str, label: ReleaseLabel | None = None) -> date:

@@ -7,17 +7,16 @@ instead of printing blanks.
 
 Every report format comes from the same diff: Markdown and HTML through templates fed by the
 view-model of `tracker.reportmodel`, CSV through the csv module (a spreadsheet is where a
-formula in a cell would run, so those cells are neutralized), JSON as the diff's own `to_dict`.
+formula in a cell would run, so those cells are neutralized), JSON from `tracker.jsonout`.
 Nothing here reads a clock, so the same releases always render to the same bytes.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +32,16 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from tracker.codesets.hcpcs.codepage import field_rows
+from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, printable
+from tracker.jsonout import diff_json, dump_json, year_json
 from tracker.resources import resource_dir
-from tracker.transreport import DISAGREEMENT_TITLES
 
 if TYPE_CHECKING:
+    from tracker.codesets.hcpcs.record import Record
     from tracker.diff import ReleaseDiff, YearDiff
-    from tracker.record import Record
     from tracker.release import ReleaseInfo, Snapshot
     from tracker.reportmodel import Describer
 
@@ -176,7 +177,7 @@ def render_diff(
 
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(diff.to_dict())
+        return dump_json(diff_json(diff))
     if fmt == "csv":
         describer = Describer(new_snapshot, diff.changes)
         describer.prefetch(_xref_codes(diff))
@@ -201,7 +202,7 @@ def render_year(
 
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(year_dict(year))
+        return dump_json(year_json(year))
     if fmt == "csv":
         rows: list[list[str]] = []
         describer = Describer(last_snapshot, year.overall.changes)
@@ -218,6 +219,38 @@ def render_year(
     return _tidy(fmt, render(f"year.{fmt}.j2", {"year": view}, user_templates=user_templates))
 
 
+def render_code_page(
+    release: ReleaseInfo,
+    record: Record,
+    *,
+    status: str | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The plain-text page `tracker show` prints (template `code.txt.j2`): `status` replaces
+    the one read off the record (a code no longer in the release asked about), `notes` are
+    lines under the heading (validity intervals, replacements)."""
+    rows = list(field_rows(record))
+    if status is None:
+        status = (
+            f"terminated {record.termination_date.isoformat()}"
+            if record.termination_date
+            else "active"
+        )
+    context = {
+        "release": release,
+        "record": record,
+        "status": status,
+        "notes": list(notes),
+        "rows": rows,
+        "width": max((len(label) for label, _, _ in rows), default=0),
+    }
+    page = render("code.txt.j2", context)
+    # The page goes to a terminal or a pipe. Raw escape sequences would act on the terminal
+    # (and click strips them when piped, so neither way shows the stored text); bidi overrides
+    # would reorder what is read. Such characters are shown as escapes; the store keeps them.
+    return "\n".join(printable(line) for line in page.split("\n"))
+
+
 def render_code(
     info: ReleaseInfo,
     record: Record,
@@ -228,53 +261,11 @@ def render_code(
     """A code's page (txt, md or html), every field labelled and decoded as CMS's pages do."""
     _check_format(fmt, CODE_FORMATS)
     if fmt == "txt":
-        from tracker.codepage import render_code_page
-
         return render_code_page(info, record)
     from tracker.reportmodel import build_code_page
 
     view = build_code_page(info, record)
     return render(f"code.{fmt}.j2", {"page": view}, user_templates=user_templates)
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON
-
-
-def dump_json(data: Any) -> str:
-    """Sorted keys and a trailing newline: byte-stable, and diff-friendly when committed."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def year_dict(year: YearDiff) -> dict[str, Any]:
-    """The JSON form of a year: each diff as `ReleaseDiff.to_dict`, plus the transient codes."""
-    from tracker.diff import SCHEMA_VERSION
-
-    overall = year.overall.to_dict()
-    releases = [overall["old"]] + [step.to_dict()["new"] for step in year.steps]
-    if not year.steps and year.overall.new != year.overall.old:
-        releases.append(overall["new"])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "releases": releases,
-        "overall": overall,
-        "steps": [step.to_dict() for step in year.steps],
-        "missing": list(year.missing),
-        "transient": [
-            {
-                "code": item.code,
-                "first_seen": item.first_seen,
-                "last_seen": item.last_seen,
-                "ended": item.ended.value,
-                "ended_in": item.ended_in,
-                "termination_date": (
-                    item.termination_date.isoformat() if item.termination_date else None
-                ),
-                "record": item.record.to_dict(),
-            }
-            for item in year.transient
-        ],
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +301,7 @@ def _xref_codes(diff: ReleaseDiff) -> set[str]:
 
 def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
     """One row per added/removed code, one per field change of every other changed code."""
-    from tracker.codetables import code_family
+    from tracker.codesets.hcpcs.codetables import code_family
     from tracker.reportmodel import field_values
 
     old_label, new_label = diff.old.display, diff.new.display

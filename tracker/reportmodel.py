@@ -19,9 +19,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tracker.codepage import LABELS, field_rows
-from tracker.codetables import CODE_FAMILIES, FAMILY_ORDER, FIELD_TABLES, code_family, decode
-from tracker.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.codepage import LABELS, field_rows
+from tracker.codesets.hcpcs.codetables import (
+    CODE_FAMILIES,
+    FAMILY_ORDER,
+    FIELD_TABLES,
+    code_family,
+    decode,
+)
+from tracker.codesets.hcpcs.corrections import CorrectionsListing
+from tracker.codesets.hcpcs.record import Record
+from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.diff import (
     Category,
     ChangeKind,
@@ -35,9 +43,7 @@ from tracker.diff import (
     description_similarity,
     is_action_only,
 )
-from tracker.record import Record
 from tracker.release import ReleaseInfo, Snapshot
-from tracker.transreport import ReportCheck
 
 NONE_TEXT = "—"
 """Shown for an empty value, so a blank cell never reads as "forgot to fill in"."""

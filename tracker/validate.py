@@ -21,11 +21,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TextIO, cast
 
 from tracker.csvout import neutralize
+from tracker.dates import parse_service_date
 from tracker.errors import SourceError
 from tracker.query import CodeIndex, CodeState, Status
 
@@ -48,25 +48,6 @@ CHUNK_CHARS = 1 << 17
 LINE_LIMIT = 1 << 20
 # Bytes read at a time when checking which encoding a file is in.
 _SCAN_BYTES = 1 << 20
-
-_US = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def parse_service_date(text: str) -> date:
-    """ISO (`2020-04-15`, with or without a time), compact (`20200415`) or US (`4/15/2020`)."""
-    value = text.strip()
-    for pattern, order in ((_ISO, (0, 1, 2)), (_COMPACT, (0, 1, 2)), (_US, (2, 0, 1))):
-        match = pattern.match(value)
-        if match:
-            parts = match.groups()
-            year, month, day = (int(parts[i]) for i in order)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                raise ValueError(f"date {text!r} is not a calendar date") from None
-    raise ValueError(f"date {text!r} is not YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY")
 
 
 @dataclass

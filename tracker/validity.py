@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from tracker.record import Record
+from tracker.codesets.hcpcs.record import Record
 from tracker.release import ReleaseInfo
 
 Timeline = Sequence[tuple[ReleaseInfo, Record]]

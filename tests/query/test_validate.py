@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from tests.conftest import PROJECT_ROOT, REAL_FILES, SAMPLES, shared_path
 from tracker import api
 from tracker.cli import cli
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import Record
-from tracker.release import infer_label
-from tracker.validate import parse_service_date
+from tracker.codesets.hcpcs.filenames import infer_label
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import Record
+from tracker.dates import parse_service_date
 
 
 @pytest.fixture

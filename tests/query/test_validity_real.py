@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from tests.conftest import REAL_FILES, shared_path
 from tracker import api
 from tracker.cli import cli
+from tracker.codesets.hcpcs.filenames import infer_label
 from tracker.query import Status
-from tracker.release import infer_label
 from tracker.store import Store
 
 RawRecord = dict[str, str]

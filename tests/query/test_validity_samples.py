@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from tracker import api
 from tracker.cli import cli
+from tracker.codesets.hcpcs.record import Record, RecordKind
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 from tracker.errors import ReleaseError
 from tracker.query import Status
-from tracker.record import Record, RecordKind
-from tracker.writers.fixedwidth import write_release
 
 JAN, APR, JUL, OCT = date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)
 OLD = date(2011, 1, 1)

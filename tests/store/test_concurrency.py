@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, SAMPLES
 from tracker import api
-from tracker.parsers import parse_source
+from tracker.codesets.hcpcs.parsers import parse_source
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
 APR = SAMPLES / "HCPC2026_APR_SAMPLE.txt"

@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import SAMPLES
 from tracker import api
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.store import writer
 
 FILES = {name: SAMPLES / f"HCPC2026_{name}_SAMPLE.txt" for name in ("JAN", "APR", "JUL")}

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from tests.conftest import SAMPLES
 from tracker import api
-from tracker.parsers import parse_source
-from tracker.parsers.base import SourceFile
-from tracker.record import snapshot_hash
+from tracker.codesets.hcpcs.parsers import parse_source
+from tracker.codesets.hcpcs.parsers.base import SourceFile
+from tracker.codesets.hcpcs.record import snapshot_hash
 from tracker.store.database import _alembic_config, create_store_engine
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
@@ -75,7 +75,7 @@ def _store_at_0001(url: str) -> None:
 def test_0001_database_upgrades_and_keeps_its_releases(db_url: str) -> None:
     _store_at_0001(db_url)
     store = api.open_store(db_url)  # upgrades to the newest schema
-    assert store.upgrade() == ("0003", "0003")
+    assert store.upgrade() == ("0004", "0004")
     jan = api.resolve(store, "2026-JAN")
     assert len(store.snapshot_hashes(jan)) == jan.record_count
     apr = api.ingest(store, APR)

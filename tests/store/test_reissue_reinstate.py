@@ -16,8 +16,9 @@ from sqlalchemy import text
 from tests.conftest import SAMPLES
 from tests.store.test_migrations import _store_at_0001
 from tracker import api
+from tracker.codesets.hcpcs.filenames import read_file_name
 from tracker.errors import ReleaseError, StoreError
-from tracker.release import marker_is_later, read_file_name
+from tracker.release import marker_is_later
 from tracker.store.database import _alembic_config, create_store_engine
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"

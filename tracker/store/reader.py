@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -12,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, select
 
 from tracker.attachments import Attachment, AttachmentRole
+from tracker.codesets.hcpcs.record import Anomaly, Record
 from tracker.errors import IntegrityError
-from tracker.record import Anomaly, Record
 from tracker.release import (
     CODE_SET,
     ReleaseInfo,
@@ -229,9 +228,15 @@ def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, s
     return bodies
 
 
+def decode_record(body: str) -> Record:
+    """A stored body (the record's canonical JSON) back to its record: the one place the store
+    decodes what it keeps."""
+    return Record.from_json(body)
+
+
 def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
     return {
-        record_hash: Record.from_dict(json.loads(body))
+        record_hash: decode_record(body)
         for record_hash, body in bodies_by_hash(connection, hashes).items()
     }
 
@@ -263,7 +268,7 @@ def load_snapshot(
 
 def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:
     found = chains.code_versions(connection, [code], [release_id]).get(code, {})
-    return Record.from_dict(json.loads(found[release_id][1])) if release_id in found else None
+    return decode_record(found[release_id][1]) if release_id in found else None
 
 
 def source_bytes(connection: Connection, sha256: str) -> bytes:

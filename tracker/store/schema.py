@@ -12,15 +12,21 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
+
+# Wide enough for the code of every code set, stored without punctuation (HCPCS 5, ICD-10 7);
+# migration 0004. `tests/store/test_schema_matches_migrations.py` checks it covers them all.
+CODE_WIDTH = 16
 
 sources = Table(
     "sources",
@@ -55,6 +61,7 @@ releases = Table(
     # release it corrects (migration 0003).
     Column("version_marker", Text),
     Column("base_release_id", Integer, ForeignKey("releases.id")),
+    UniqueConstraint("code_set", "label", "issue", name="uq_release_label_issue"),
 )
 
 release_members = Table(
@@ -72,19 +79,22 @@ record_versions = Table(
     "record_versions",
     metadata,
     Column("hash", String(64), primary_key=True),
-    Column("code", String(5), nullable=False),
+    Column("code", String(CODE_WIDTH), nullable=False),
     Column("body", Text, nullable=False),
     Column("added_date", Date),
     Column("termination_date", Date),
     Column("action_code", String(1), nullable=False),
+    Index("ix_record_versions_code", "code"),
 )
 
 snapshot_entries = Table(
     "snapshot_entries",
     metadata,
     Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
-    Column("code", String(5), primary_key=True),
+    Column("code", String(CODE_WIDTH), primary_key=True),
     Column("record_hash", String(64), ForeignKey("record_versions.hash"), nullable=False),
+    # History and as-of look a code up across releases.
+    Index("ix_snapshot_entries_code", "code", "release_id"),
 )
 
 # Codes present in the parent release but absent from this one (delta releases only).
@@ -92,7 +102,7 @@ snapshot_removals = Table(
     "snapshot_removals",
     metadata,
     Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
-    Column("code", String(5), primary_key=True),
+    Column("code", String(CODE_WIDTH), primary_key=True),
 )
 
 retractions = Table(
@@ -139,6 +149,7 @@ release_events = Table(
     Column("action", String(16), nullable=False),
     Column("reason", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_release_events_release", "release_id", "id"),
 )
 
 SNAPSHOT_TABLES: tuple[str, ...] = (

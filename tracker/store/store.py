@@ -7,16 +7,15 @@ never engines or rows.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.attachments import Attachment, NewAttachment
-from tracker.record import Record
+from tracker.codesets.hcpcs.record import Record
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
 from tracker.store.database import (
@@ -48,6 +47,14 @@ def _faults(
         return guarded
 
     return wrap
+
+
+class TimelineEntry(NamedTuple):
+    """One release that carries a code: the release, the record's hash, the record."""
+
+    release: ReleaseInfo
+    record_hash: str
+    record: Record
 
 
 class Store:
@@ -153,16 +160,14 @@ class Store:
         with self._read() as connection:
             return reader.record_version_rows(connection)
 
-    def code_timeline(
-        self, code: str, releases: list[ReleaseInfo]
-    ) -> list[tuple[ReleaseInfo, str, Record]]:
+    def code_timeline(self, code: str, releases: list[ReleaseInfo]) -> list[TimelineEntry]:
         """The code's (release, record hash, record) in each of `releases` that carries it."""
         return self.code_timelines([code], releases).get(code, [])
 
     @_faults()
     def code_timelines(
         self, codes: Sequence[str], releases: list[ReleaseInfo]
-    ) -> dict[str, list[tuple[ReleaseInfo, str, Record]]]:
+    ) -> dict[str, list[TimelineEntry]]:
         """`code_timeline` for several codes in one round trip."""
         if self._links is None:
             self._all_releases()
@@ -171,14 +176,14 @@ class Store:
             found = reader.code_entries(connection, codes, by_id, self._links)
         cache = self._records
         order = {info.id: index for index, info in enumerate(releases)}
-        timelines: dict[str, list[tuple[ReleaseInfo, str, Record]]] = {}
+        timelines: dict[str, list[TimelineEntry]] = {}
         for code, rows in found.items():
             decoded = []
             for release_id, record_hash, body in rows:
                 record = cache.get(record_hash)
                 if record is None:
-                    record = cache[record_hash] = Record.from_dict(json.loads(body))
-                decoded.append((by_id[release_id], record_hash, record))
+                    record = cache[record_hash] = reader.decode_record(body)
+                decoded.append(TimelineEntry(by_id[release_id], record_hash, record))
             timelines[code] = sorted(decoded, key=lambda item: order[item[0].id])
         return timelines
 

@@ -20,8 +20,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from tracker.attachments import Attachment, NewAttachment
+from tracker.codesets import get_code_set
+from tracker.codesets.base import StoredColumns
+from tracker.codesets.hcpcs.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.errors import ReleaseError, StoreError
-from tracker.record import ParsedRelease, Record, hash_canonical, snapshot_hash
 from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel, marker_is_later
 from tracker.store import reader
 from tracker.store.chains import MAX_CHAIN_DEPTH
@@ -65,6 +67,20 @@ class PreparedRelease:
     # report inside the release zip, the corrections file a correction applies).
     base_release_id: int | None = None
     attachments: tuple[NewAttachment, ...] = ()
+
+
+def _version_row(
+    record_hash: str, code: str, body: str, columns: StoredColumns
+) -> dict[str, object]:
+    """A `record_versions` row: the body, and the columns the code set indexes beside it."""
+    return {
+        "hash": record_hash,
+        "code": code,
+        "body": body,
+        "added_date": columns.added_date,
+        "termination_date": columns.termination_date,
+        "action_code": columns.action_code,
+    }
 
 
 def prepare(
@@ -251,15 +267,9 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             ],
         )
         before = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
+        columns = get_code_set(CODE_SET).stored_columns
         version_rows: list[dict[str, object]] = [
-            {
-                "hash": record_hash,
-                "code": record.code,
-                "body": body,
-                "added_date": record.added_date,
-                "termination_date": record.termination_date,
-                "action_code": record.action_code,
-            }
+            _version_row(record_hash, record.code, body, columns(record))
             for record, body, record_hash in prepared.record_hashes
             if record_hash not in delta.known_hashes
         ]

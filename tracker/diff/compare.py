@@ -1,0 +1,327 @@
+"""What changed between two releases, field by field, and whether CMS's action codes say so.
+
+The diff is built in three passes so that it stays fast on a real release pair (about 7,000
+codes, of which a few hundred change):
+
+1. Content hashes decide which codes are added, purged or possibly changed; identical hashes
+   mean identical records, so unchanged codes are never decoded for the diff itself.
+2. The records whose hash differs are loaded and compared field by field. Scalar fields are
+   compared directly; the repeated fields (pricing indicators, references, lab certifications,
+   XREFs, types of service) go through one DeepDiff call for all changed records, which reports
+   *which slots* of each tuple changed. A DeepDiff over every field of every changed record costs
+   about 2 ms a record (1.6 s for 2016 -> 2017), far over budget; the slot-level detail is the
+   part worth DeepDiff's generality.
+3. When the old release is the one the new release's action codes describe changes since (its
+   *reference*, see `tracker.codesets.hcpcs.calendar`), each declared action code is reconciled
+   against what was observed (see `reconcile`); otherwise the diff says why not and which
+   releases are missing, and reports no findings.
+
+Representation is not change: values that mean the same (anesthesia base units 0 and blank,
+processing note 0000 and blank) compare equal, and a blank action effective date (workbooks
+omit some that the text file has) is an omission, not a change CMS made. This is decided here,
+at comparison time, so the stored records, their hashes and `tracker verify` stay as parsed;
+the differences are kept on the side (`CodeChange.representation`,
+`ReleaseDiff.representation_only`) so `apply_diff` still rebuilds the new release exactly.
+
+This is the only module that imports deepdiff, so its quirks (path formats, the not-present
+sentinel) stay here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from tracker.codesets.hcpcs.calendar import (
+    Reference,
+    decide,
+    not_requested,
+    reference_from_records,
+    reference_of,
+)
+from tracker.codesets.hcpcs.record import TUPLE_FIELDS, Record
+from tracker.diff.model import (
+    BOOKKEEPING,
+    COMPARED_FIELDS,
+    FIELD_CATEGORIES,
+    ChangeKind,
+    CodeChange,
+    FieldChange,
+    Finding,
+    Flag,
+    ItemChange,
+    ReleaseDiff,
+)
+from tracker.diff.reconcile import reconcile
+from tracker.diff.wording import REUSE_SIMILARITY_THRESHOLD, description_similarity, is_cosmetic
+from tracker.errors import ReleaseError
+from tracker.release import Snapshot
+
+
+def equivalent(name: str, old: Any, new: Any) -> bool:
+    """Whether two different values of field `name` differ only in how they are written.
+
+    Anesthesia base units 0 and blank both mean "none" (one year writes 0 for modifiers,
+    another leaves it blank); processing note 0000 and blank both mean "no note"; a blank
+    action effective date is a workbook omitting what the text file has, not CMS changing it.
+    """
+    if name == "anesthesia_base_units":
+        return old in (None, 0) and new in (None, 0)
+    if name == "processing_note":
+        return old in ("", "0000") and new in ("", "0000")
+    if name == "action_effective_date":
+        return old is None or new is None
+    return False
+
+
+def diff_records(old: Record, new: Record) -> CodeChange | None:
+    """The change between two versions of one code, or None when they mean the same."""
+    if old == new:
+        return None
+    change = _build_changes([(old, new)])[0]
+    return change if change.fields else None
+
+
+def diff_snapshots(
+    old: Snapshot,
+    new: Snapshot,
+    *,
+    reconciling: bool = True,
+    stored: Collection[str] | None = None,
+    reference: Reference | None = None,
+) -> ReleaseDiff:
+    """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s action codes.
+
+    The action codes are reconciled only when `old` is their reference
+    (`tracker.codesets.hcpcs.calendar`;
+    `reference` may be given when already known); otherwise the diff's `reconciliation` says
+    why not, naming the releases that are not among `stored` (the labels in the store; None
+    when unknown). Reconciliation needs the declared action of every code in `new`, including
+    codes whose record did not change (CMS repeats some actions: a stale A is a
+    disagreement), so in that mode the unchanged records of `new` are loaded too (except those
+    the snapshot already says are declared N, which cannot disagree); they are never compared.
+    """
+    if old.info.code_set != new.info.code_set:
+        raise ReleaseError(
+            f"cannot diff {old.info.display} ({old.info.code_set}) with"
+            f" {new.info.display} ({new.info.code_set}): different code sets"
+        )
+    old_hashes, new_hashes = old.hashes, new.hashes
+    added = sorted(code for code in new_hashes if code not in old_hashes)
+    purged = sorted(code for code in old_hashes if code not in new_hashes)
+    differing = sorted(
+        code for code, digest in new_hashes.items() if old_hashes.get(code, digest) != digest
+    )
+    unchanged = len(new_hashes) - len(added) - len(differing)
+
+    every_new: Mapping[str, Record] | None = None
+    if reconciling:
+        if reference is None and new.actions is None:
+            # Without the action index every record is read to find the A codes; the same
+            # records then serve the diff and the reconciliation.
+            every_new = new.records(new_hashes)
+            reference = reference_from_records(new.info.label, every_new.values())
+        decision = decide(old.info, new.info, reference or reference_of(new), stored)
+    else:
+        decision = not_requested(old.info, new.info)
+    consecutive = decision.reconciled
+    old_records = old.records(purged + differing)
+    new_codes: Iterable[str] = added + differing
+    if consecutive:
+        # An unchanged record declared N agrees with itself; any other needs checking.
+        actions = new.actions
+        new_codes = (
+            new_hashes
+            if actions is None
+            else [
+                code
+                for code, digest in new_hashes.items()
+                if actions.get(code) != "N" or old_hashes.get(code) != digest
+            ]
+        )
+    new_records = every_new if every_new is not None else new.records(new_codes)
+
+    changes: list[CodeChange] = [
+        CodeChange(code, ChangeKind.ADDED, None, new_records[code]) for code in added
+    ]
+    changes += [CodeChange(code, ChangeKind.PURGED, old_records[code], None) for code in purged]
+    representation_only: list[CodeChange] = []
+    for change in _build_changes([(old_records[code], new_records[code]) for code in differing]):
+        if change.fields:
+            changes.append(change)
+        else:
+            representation_only.append(change)
+            unchanged += 1
+    changes.sort(key=lambda change: change.code)
+
+    findings: tuple[Finding, ...] = ()
+    if consecutive:
+        findings = reconcile(old.info, new.info, changes, new_records)
+    return ReleaseDiff(
+        old=old.info,
+        new=new.info,
+        changes=tuple(changes),
+        unchanged_count=unchanged,
+        findings=findings,
+        reconciliation=decision,
+        representation_only=tuple(representation_only),
+    )
+
+
+def _build_changes(pairs: Sequence[tuple[Record, Record]]) -> list[CodeChange]:
+    """CodeChanges for (old, new) pairs of one code each that are known to differ."""
+    differing: list[list[str]] = []
+    tuple_old: dict[str, dict[str, tuple[str, ...]]] = {}
+    tuple_new: dict[str, dict[str, tuple[str, ...]]] = {}
+    representation: list[list[str]] = []
+    for index, (old, new) in enumerate(pairs):
+        unequal = [name for name in COMPARED_FIELDS if getattr(old, name) != getattr(new, name)]
+        names: list[str] = []
+        same: list[str] = []
+        for name in unequal:
+            if equivalent(name, getattr(old, name), getattr(new, name)):
+                same.append(name)
+            else:
+                names.append(name)
+        differing.append(names)
+        representation.append(same)
+        for name in names:
+            if name in TUPLE_FIELDS:
+                key = str(index)
+                tuple_old.setdefault(key, {})[name] = getattr(old, name)
+                tuple_new.setdefault(key, {})[name] = getattr(new, name)
+    items = _tuple_item_changes(tuple_old, tuple_new)
+
+    out: list[CodeChange] = []
+    for index, ((old, new), names, same) in enumerate(
+        zip(pairs, differing, representation, strict=True)
+    ):
+        fields = tuple(
+            _field_change(name, old, new, items.get((str(index), name), ())) for name in names
+        )
+        out.append(
+            CodeChange(
+                code=new.code,
+                kind=_kind(old, new) if fields else ChangeKind.UNCHANGED,
+                old=old,
+                new=new,
+                fields=fields,
+                flags=_code_flags(fields),
+                representation=tuple(_field_change(name, old, new, ()) for name in same),
+            )
+        )
+    return out
+
+
+def _tuple_item_changes(
+    old: Mapping[str, Mapping[str, tuple[str, ...]]],
+    new: Mapping[str, Mapping[str, tuple[str, ...]]],
+) -> dict[tuple[str, str], tuple[ItemChange, ...]]:
+    """Slot-level changes of the repeated fields, keyed by (pair index, field), from DeepDiff."""
+    if not old:
+        return {}
+    tree = _deepdiff()(old, new, view="tree")
+    collected: dict[tuple[str, str], list[ItemChange]] = {}
+    for report in ("values_changed", "iterable_item_added", "iterable_item_removed"):
+        for level in tree.get(report, ()):
+            path = level.path(output_format="list")
+            if len(path) != 3:
+                continue
+            key, name, slot = path
+            collected.setdefault((str(key), str(name)), []).append(
+                ItemChange(int(slot), _present(level.t1), _present(level.t2))
+            )
+    return {
+        key: tuple(sorted(changes, key=lambda item: item.index))
+        for key, changes in collected.items()
+    }
+
+
+def _deepdiff() -> Any:
+    """DeepDiff, imported on first use so that commands which never diff skip its cost.
+
+    deepdiff also imports pandas and polars when they are installed (0.7 s), to compare data
+    frames; records are flat, so those are hidden while it loads, unless already imported.
+    """
+    hidden = [name for name in ("pandas", "polars") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        for name in hidden:
+            if sys.modules.get(name) is None:
+                del sys.modules[name]
+    return DeepDiff
+
+
+def _present(value: Any) -> str | None:
+    """DeepDiff's not-present sentinel (an added or removed slot) as None."""
+    return value if isinstance(value, str) else None
+
+
+def _field_change(
+    name: str, old: Record, new: Record, items: tuple[ItemChange, ...]
+) -> FieldChange:
+    before, after = getattr(old, name), getattr(new, name)
+    flags: set[Flag] = set()
+    if name in ("long_description", "short_description") and is_cosmetic(before, after):
+        flags.add(Flag.COSMETIC)
+    if (
+        name == "long_description"
+        and Flag.COSMETIC not in flags
+        and description_similarity(before, after) < REUSE_SIMILARITY_THRESHOLD
+    ):
+        flags.add(Flag.REUSED)
+    if name == "added_date" and before is not None and after is not None and after > before:
+        flags.add(Flag.REUSED)
+    return FieldChange(name, FIELD_CATEGORIES[name], before, after, frozenset(flags), items)
+
+
+def _kind(old: Record, new: Record) -> ChangeKind:
+    if old.termination_date is None and new.termination_date is not None:
+        return ChangeKind.TERMINATED
+    if old.termination_date is not None and new.termination_date is None:
+        return ChangeKind.REACTIVATED
+    return ChangeKind.CHANGED
+
+
+def _code_flags(fields: Sequence[FieldChange]) -> frozenset[Flag]:
+    """Reused if any field says so; cosmetic if every non-bookkeeping change is cosmetic."""
+    flags: set[Flag] = set()
+    if any(Flag.REUSED in change.flags for change in fields):
+        flags.add(Flag.REUSED)
+    substantive = [change for change in fields if change.field not in BOOKKEEPING]
+    if substantive and all(Flag.COSMETIC in change.flags for change in substantive):
+        flags.add(Flag.COSMETIC)
+    return frozenset(flags)
+
+
+def apply_diff(old_records: Mapping[str, Record], diff: ReleaseDiff) -> dict[str, Record]:
+    """Rebuild the new release from the old one and the diff's field changes.
+
+    Changed codes are rebuilt from their `FieldChange`s (not copied from `CodeChange.new`), so
+    `apply_diff(a, diff(A, B)) == b` proves the field changes are complete. The diff must have
+    been made from these records: a code whose record differs from the diff's old side is an
+    error, not silently overwritten.
+    """
+    out = dict(old_records)
+    for change in (*diff.changes, *diff.representation_only):
+        code = change.code
+        if change.kind is ChangeKind.ADDED:
+            if code in out:
+                raise ValueError(f"{code}: added by the diff but already present")
+            assert change.new is not None
+            out[code] = change.new
+            continue
+        current = out.get(code)
+        if current is None or current != change.old:
+            raise ValueError(f"{code}: record differs from the diff's {diff.old.display} side")
+        if change.kind is ChangeKind.PURGED:
+            del out[code]
+        else:
+            edits = (*change.fields, *change.representation)
+            out[code] = dataclasses.replace(current, **{fc.field: fc.new for fc in edits})
+    return out
