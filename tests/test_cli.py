@@ -118,3 +118,29 @@ def test_db_upgrade_on_new_database(tmp_path: Path) -> None:
 def test_releases_on_empty_database(tmp_path: Path) -> None:
     code, out, _ = run(tmp_path / "new.db", "releases")
     assert (code, out) == (0, "no releases stored yet; run `tracker ingest FILE`\n")
+
+
+def test_impact_and_serve_are_commands_of_the_tracker_group(db: Path, tmp_path: Path) -> None:
+    """Both live in their own modules and are loaded only when asked for."""
+    code, out, _ = run(db, "--help")
+    assert code == 0
+    listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"impact", "serve"} <= listed
+    codes = tmp_path / "codes.txt"
+    codes.write_text("e0159\nJ9399\n", encoding="utf-8")
+    run(db, "ingest", str(SAMPLES / "HCPC2026_APR_SAMPLE.txt"))
+    code, out, err = run(db, "impact", str(codes), "--from", "2026-JAN", "--to", "2026-APR")
+    assert (code, err) == (0, "")
+    rows = {line.split()[1]: line.split()[0] for line in out.splitlines()[2:]}
+
+    def first_lines(name: str) -> dict[str, str]:
+        text = (SAMPLES / name).read_text(encoding="latin-1")
+        return {line[:5].strip(): line for line in text.splitlines() if line[10:11] in "37"}
+
+    jan, apr = first_lines("HCPC2026_JAN_SAMPLE.txt"), first_lines("HCPC2026_APR_SAMPLE.txt")
+    # Read off the sample files: E0159 gains a termination date in APR; J9399 is new in APR.
+    assert not jan["E0159"][284:292].strip() and apr["E0159"][284:292].strip()
+    assert "J9399" not in jan and "J9399" in apr
+    assert rows == {"E0159": "terminated", "J9399": "added"}
+    code, out, _ = run(db, "serve", "--help")
+    assert code == 0 and "--port" in out

@@ -1,7 +1,7 @@
 """Replacement chains on small releases the tests write: multi-hop, branch, cycle, dead end.
 
-Each release is written as CMS fixed-width text (`tracker.writers.fixedwidth`) and ingested;
-the expected chains follow from the records written below, not from the tracker's output.
+Each release is written as CMS fixed-width text (`tracker.codesets.hcpcs.writers.fixedwidth`)
+and ingested; the expected chains follow from the records written below, not from the tracker's output.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tracker import api
+from tracker.codesets.hcpcs.record import Record, RecordKind
+from tracker.codesets.hcpcs.writers.fixedwidth import write_release
 from tracker.query import Status
-from tracker.record import Record, RecordKind
 from tracker.replacements import HopEnd, replacement_chain
 from tracker.store import Store
-from tracker.writers.fixedwidth import write_release
 
 OLD = date(2011, 1, 1)
 JAN, APR, JUL = date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)

@@ -55,8 +55,27 @@ err_console = Console(stderr=True, highlight=False, markup=False, emoji=False, s
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 
+# Commands that live in their own modules, imported only when run (or listed by --help), so
+# `tracker --help` and every other command do not pay for the web stack or the impact library.
+_LAZY_COMMANDS = {
+    "impact": ("tracker.impact_command", "impact_command"),
+    "serve": ("tracker.server.command", "serve"),
+}
+
+
 class TrackerGroup(click.Group):
     """Turns the project's errors into one-line messages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = _LAZY_COMMANDS.get(cmd_name)
+        if lazy is None:
+            return super().get_command(ctx, cmd_name)
+        module, name = lazy
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -21,10 +21,10 @@ from typing import Any
 
 from jinja2 import Environment
 
-from tracker import api
+from tracker import api, jsonout
+from tracker.codesets.hcpcs.record import Record
 from tracker.errors import ReleaseError, TrackerError
 from tracker.query import CodeIndex, CodeState, CodeView, Status
-from tracker.record import Record
 from tracker.release import ReleaseInfo
 from tracker.store import Store
 from tracker.validity import ValidityInterval
@@ -89,7 +89,7 @@ def release_dict(info: ReleaseInfo) -> dict[str, Any]:
 def diff_json(store: Store, old: str, new: str) -> dict[str, Any]:
     """The diff of two releases: the same JSON as `tracker diff --format json`."""
     result = api.diff(store, old, new)
-    value: dict[str, Any] = json.loads(json.dumps(result.to_dict(), default=str))
+    value: dict[str, Any] = json.loads(json.dumps(jsonout.diff_json(result), default=str))
     return value
 
 
@@ -292,6 +292,6 @@ def _shown(value: Any) -> str:
 
 def field_rows(record: Record) -> list[tuple[str, str, str]]:
     """A record's fields with CMS's labels and decoded meanings, as the code pages show them."""
-    from tracker.codepage import field_rows as rows
+    from tracker.codesets.hcpcs.codepage import field_rows as rows
 
     return list(rows(record))
