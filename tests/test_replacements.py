@@ -1,7 +1,8 @@
 """Replacement chains on small releases the tests write: multi-hop, branch, cycle, dead end.
 
 Each release is written as CMS fixed-width text (`tracker.codesets.hcpcs.writers.fixedwidth`)
-and ingested; the expected chains follow from the records written below, not from the tracker's output.
+and ingested; the expected chains follow from the records written below, not from the
+tracker's output.
 """
 
 from __future__ import annotations
