@@ -60,6 +60,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/serve_load.py
 
 # Load on `tracker serve` over SQLite and PostgreSQL (wrk when installed, else httpx clients):
 # requests/s and p50/p99 for $validate-code and the code page at 10 and 50 clients.
