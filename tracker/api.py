@@ -355,7 +355,7 @@ def report(
     templates: str | Path | None = None,
 ) -> str:
     """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON."""
-    from tracker.report import render_diff
+    from tracker.report.render import render_diff
 
     result = diff(store, old, new)
     return render_diff(
@@ -370,7 +370,7 @@ def report_year(
     store: Store, year: int, fmt: str = "md", *, templates: str | Path | None = None
 ) -> str:
     """The annual report: first vs last release, each quarter, codes born and retired."""
-    from tracker.report import render_year
+    from tracker.report.render import render_year
 
     result = diff_year(store, year)
     return render_year(

@@ -248,7 +248,7 @@ def show(
     ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
 ) -> None:
     """Show one code's record with its values decoded, or its state on a date (--as-of)."""
-    from tracker.report import render_code_page
+    from tracker.report.render import render_code_page
 
     if as_of is None:
         if known_at is not None:
