@@ -165,7 +165,7 @@ _REPORT_SNIPPET = """
 import sys
 from pathlib import Path
 from tracker import api
-from tracker.report import render_diff
+from tracker.report.render import render_diff
 url, old, new, out = sys.argv[1:5]
 store = api.open_store(url)
 diff = api.diff(store, old, new)
@@ -177,7 +177,7 @@ store.close()
 
 def tracker_report_inprocess(files: Sequence[Path], out: Path, workdir: Path) -> list[str]:
     from tracker import api
-    from tracker.report import render_diff
+    from tracker.report.render import render_diff
 
     db = workdir / f"report-{uuid.uuid4().hex[:8]}.db"
     store = api.open_store(sqlite_url(db))

@@ -154,3 +154,49 @@ def test_show_as_of_on_samples(db: str, tmp_path: Path) -> None:
     assert lines[0] == "E0159 on 2026-05-01: terminated (as known at 2026-JUL)"
     assert lines[1] == "terminated: last valid day 2026-03-31"
     assert lines[2].startswith("replaced by: E0161")
+
+
+def test_filter_year_narrows_every_part_of_the_year(db: str) -> None:
+    """`api.filter_year` keeps the year as a whole, each quarter and the codes born and retired
+    inside the year to the asked prefix; `diff --year --format json` prints exactly that."""
+    from tracker.diff import Category
+    from tracker.jsonout import dump_json, year_json
+
+    store = api.open_store(db)
+    try:
+        year = api.diff_year(store, 2026)
+        filtered = api.filter_year(year, prefix=" j")
+        payments = api.filter_year(year, categories=[Category.PAYMENT])
+    finally:
+        store.close()
+    jan = _raw_codes(SAMPLES / "HCPC2026_JAN_SAMPLE.txt")
+    apr = _raw_codes(SAMPLES / "HCPC2026_APR_SAMPLE.txt")
+    # Codes CMS's APR file has and its JAN file lacks, read from the files themselves.
+    born = {code for code in set(apr) - set(jan) if code.startswith("J")}
+    assert born and born <= {c.code for c in filtered.steps[0].changes}
+    assert len(filtered.steps) == len(year.steps) == 2
+    for whole, part in zip(
+        (year.overall, *year.steps), (filtered.overall, *filtered.steps), strict=True
+    ):
+        expected = [c.code for c in whole.changes if c.code.startswith("J")]
+        assert [c.code for c in part.changes] == expected
+    assert all(item.code.startswith("J") for item in filtered.transient)
+    assert {c.code for c in payments.overall.changes} < {c.code for c in year.overall.changes}
+    code, out, _ = run(db, "diff", "--year", "2026", "--format", "json", "--code-prefix", " j")
+    assert code == 0 and out == dump_json(year_json(filtered))
+
+
+def test_show_prints_the_api_code_page(db: str) -> None:
+    """`tracker show` prints `api.code_page`; a code gone from the latest release says so."""
+    jan = _raw_codes(SAMPLES / "HCPC2026_JAN_SAMPLE.txt")
+    jul = _raw_codes(SAMPLES / "HCPC2026_JUL_SAMPLE.txt")
+    gone = sorted(set(jan) - set(jul))[0]
+    store = api.open_store(db)
+    try:
+        page = api.code_page(store, gone)
+        current = api.code_page(store, sorted(jul)[0], release="2026-JUL")
+    finally:
+        store.close()
+    assert "not in 2026-JUL" in page and gone in page
+    assert "not in 2026-JUL" not in current
+    assert run(db, "show", gone) == (0, page, "")

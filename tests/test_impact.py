@@ -536,7 +536,7 @@ def test_command_errors_are_one_line(
 
 
 def test_partials_render_the_rows_escaped(store: Store) -> None:
-    from tracker.report import environment
+    from tracker.report.render import environment
 
     report = impact(store, ["C9053", "<B>|X"], from_release="2020-JAN", to_release="2020-OCT")
     env = environment()

@@ -27,8 +27,8 @@ from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
-from tracker.report import (
-    CSV_COLUMNS,
+from tracker.report.build import CSV_COLUMNS, build_report, word_tokens
+from tracker.report.render import (
     ReportFormatError,
     TemplateProblem,
     markdown_escape,
@@ -36,7 +36,6 @@ from tracker.report import (
     render_diff,
     render_year,
 )
-from tracker.reportmodel import build_report, word_tokens
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE_FILES = {
@@ -339,7 +338,7 @@ def test_template_runtime_error_names_the_line(sample_diff: ReleaseDiff, tmp_pat
     message = str(info.value)
     assert "\n" not in message
     where = tmp_path / "report.md.j2"
-    assert message == f"{where}:3: 'tracker.reportmodel.ReportView object' has no attribute" + (
+    assert message == f"{where}:3: 'tracker.report.views.ReportView object' has no attribute" + (
         " 'no_such_thing'"
     )
 

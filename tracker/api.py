@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -26,7 +26,7 @@ from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections
 from tracker.codesets.hcpcs.record import Record, snapshot_hash
 from tracker.codesets.hcpcs.transreport import ReportCheck, looks_like_report
 from tracker.dates import parse_service_date
-from tracker.diff import ReleaseDiff, YearDiff, diff_snapshots
+from tracker.diff import Category, ReleaseDiff, YearDiff, diff_snapshots, filter_diff
 from tracker.diff import diff_year as year_diff
 from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
@@ -46,7 +46,7 @@ from tracker.validate import (
     output_encoding,
     validate_claims,
 )
-from tracker.validity import ValidityInterval
+from tracker.validity import Closure, ValidityInterval
 
 __all__ = [
     "CodeState",
@@ -281,6 +281,30 @@ def code_view(store: Store, code: str, *, release: str | None = None) -> query.C
     return query.code_view(store, code, release)
 
 
+def code_page(store: Store, code: str, *, release: str | None = None) -> str:
+    """The plain-text page `tracker show CODE` prints: the record at `release` (default: the
+    latest) with its fields decoded, its validity intervals, and for a code no longer in that
+    release, how it ended and its replacements (from the release it was last seen in)."""
+    from tracker.report.render import render_code_page
+
+    view = code_view(store, code, release=release)
+    status = None
+    notes = [f"valid {interval.text()}" for interval in view.intervals]
+    if not view.current:
+        last = view.intervals[-1]
+        ended = (
+            f"terminated {last.end.isoformat()}"
+            if last.closure is Closure.TERMINATED and last.end is not None
+            else "removed"
+        )
+        status = f"{ended}: last seen in {view.release.display}, not in {view.asked.display}"
+        notes[:0] = [
+            f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
+            for item in view.replacements
+        ]
+    return render_code_page(view.release, view.record, status=status, notes=notes)
+
+
 def validity(
     store: Store, code: str, *, known_at: str | None = None
 ) -> tuple[ValidityInterval, ...]:
@@ -328,6 +352,21 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
     )
 
 
+def filter_year(
+    year: YearDiff, *, categories: Collection[Category] = (), prefix: str = ""
+) -> YearDiff:
+    """The part of a year's diff about some codes (prefix) and some kinds of change
+    (categories): the year as a whole and each quarter (as `filter_diff`), and the codes born
+    and retired inside the year whose code starts with `prefix`."""
+    start = prefix.strip().upper()
+    return replace(
+        year,
+        overall=filter_diff(year.overall, categories=categories, prefix=start),
+        steps=tuple(filter_diff(step, categories=categories, prefix=start) for step in year.steps),
+        transient=tuple(item for item in year.transient if item.code.startswith(start)),
+    )
+
+
 def diff_year(store: Store, year: int) -> YearDiff:
     """The year's first release against its last, each quarter, codes born and retired inside
     the year (by the latest stored record of each), and the year's quarters not stored."""
@@ -355,7 +394,7 @@ def report(
     templates: str | Path | None = None,
 ) -> str:
     """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON."""
-    from tracker.report import render_diff
+    from tracker.report.render import render_diff
 
     result = diff(store, old, new)
     return render_diff(
@@ -370,7 +409,7 @@ def report_year(
     store: Store, year: int, fmt: str = "md", *, templates: str | Path | None = None
 ) -> str:
     """The annual report: first vs last release, each quarter, codes born and retired."""
-    from tracker.report import render_year
+    from tracker.report.render import render_year
 
     result = diff_year(store, year)
     return render_year(

@@ -248,29 +248,10 @@ def show(
     ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
 ) -> None:
     """Show one code's record with its values decoded, or its state on a date (--as-of)."""
-    from tracker.report import render_code_page
-
     if as_of is None:
         if known_at is not None:
             raise TrackerError("--known-at goes with --as-of; use --release to pick a release")
-        view = api.code_view(_store(ctx), code, release=release)
-        status = None
-        notes = [f"valid {interval.text()}" for interval in view.intervals]
-        if not view.current:
-            last = view.intervals[-1]
-            ended = (
-                f"terminated {last.end.isoformat()}"
-                if last.closure is Closure.TERMINATED and last.end is not None
-                else "removed"
-            )
-            status = f"{ended}: last seen in {view.release.display}, not in {view.asked.display}"
-            notes[:0] = [
-                f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
-                for item in view.replacements
-            ]
-        click.echo(
-            render_code_page(view.release, view.record, status=status, notes=notes), nl=False
-        )
+        click.echo(api.code_page(_store(ctx), code, release=release), nl=False)
         return
     if release is not None:
         raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
@@ -456,24 +437,13 @@ def diff_command(
         if old or new:
             raise TrackerError("give either two releases or --year, not both")
         year_result = api.diff_year(_store(ctx), year)
-        overall = filter_diff(year_result.overall, categories=wanted, prefix=code_prefix)
         if fmt == "json":
-            from dataclasses import replace
-
             from tracker.jsonout import dump_json, year_json
 
-            prefix = code_prefix.strip().upper()
-            filtered = replace(
-                year_result,
-                overall=overall,
-                steps=tuple(
-                    filter_diff(step, categories=wanted, prefix=prefix)
-                    for step in year_result.steps
-                ),
-                transient=tuple(t for t in year_result.transient if t.code.startswith(prefix)),
-            )
+            filtered = api.filter_year(year_result, categories=wanted, prefix=code_prefix)
             click.echo(dump_json(year_json(filtered)), nl=False)
             return
+        overall = filter_diff(year_result.overall, categories=wanted, prefix=code_prefix)
         _print_diff(overall)
         if year_result.missing:
             click.echo(f"not stored in {year}: {', '.join(year_result.missing)}")

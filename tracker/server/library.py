@@ -274,7 +274,7 @@ def validate_csv(
 def templates() -> Environment:
     """The project's Jinja environment (autoescaped HTML) with the server's templates, made
     once: compiling templates on every request would cost more than answering it."""
-    from tracker.report import environment
+    from tracker.report.render import environment
 
     env = environment()
     env.filters["value"] = _shown

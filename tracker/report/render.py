@@ -6,17 +6,17 @@ templates are autoescaped; undefined variables are errors, so a template typo fa
 instead of printing blanks.
 
 Every report format comes from the same diff: Markdown and HTML through templates fed by the
-view-model of `tracker.reportmodel`, CSV through the csv module (a spreadsheet is where a
-formula in a cell would run, so those cells are neutralized), JSON from `tracker.jsonout`.
+views of `tracker.report.build`, CSV rows built there too and written by `tracker.csvout` (a
+spreadsheet is where a formula in a cell would run, so those cells are neutralized), JSON from
+`tracker.jsonout`. Any store lookup happens while building, never while rendering.
 Nothing here reads a clock, so the same releases always render to the same bytes.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +37,20 @@ from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError, printable
 from tracker.jsonout import diff_json, dump_json, year_json
+from tracker.report.build import (
+    CSV_COLUMNS,
+    build_code_page,
+    build_report,
+    build_year,
+    diff_csv_rows,
+    year_csv_rows,
+)
 from tracker.resources import resource_dir
 
 if TYPE_CHECKING:
     from tracker.codesets.hcpcs.record import Record
     from tracker.diff import ReleaseDiff, YearDiff
     from tracker.release import ReleaseInfo, Snapshot
-    from tracker.reportmodel import Describer
 
 FORMATS: tuple[str, ...] = ("md", "html", "csv", "json")
 CODE_FORMATS: tuple[str, ...] = ("txt", "md", "html")
@@ -173,16 +180,11 @@ def render_diff(
     `new_snapshot` is release `diff.new`: with it, discontinued codes' replacements (XREF) show
     their descriptions even when the replacement code itself did not change.
     """
-    from tracker.reportmodel import Describer, build_report
-
     _check_format(fmt)
     if fmt == "json":
         return dump_json(diff_json(diff))
     if fmt == "csv":
-        describer = Describer(new_snapshot, diff.changes)
-        describer.prefetch(_xref_codes(diff))
-        rows = itertools.chain(_diff_rows(diff, describer), _companion_rows(diff))
-        return write_csv(CSV_COLUMNS, rows)
+        return write_csv(CSV_COLUMNS, diff_csv_rows(diff, new_snapshot=new_snapshot))
     view = build_report(diff, new_snapshot=new_snapshot)
     return _tidy(fmt, render(f"report.{fmt}.j2", {"report": view}, user_templates=user_templates))
 
@@ -198,23 +200,11 @@ def render_year(
 
     `last_snapshot` is the year's last release, used as `new_snapshot` is in `render_diff`.
     """
-    from tracker.reportmodel import Describer, build_year
-
     _check_format(fmt)
     if fmt == "json":
         return dump_json(year_json(year))
     if fmt == "csv":
-        rows: list[list[str]] = []
-        describer = Describer(last_snapshot, year.overall.changes)
-        describer.prefetch(_xref_codes(year.overall))
-        rows += (["year", *row] for row in _diff_rows(year.overall, describer))
-        for step in year.steps:
-            # Intermediate releases' snapshots are not at hand; the last release and the
-            # step's own records describe its replacement codes.
-            step_describer = Describer(last_snapshot, step.changes)
-            step_describer.prefetch(_xref_codes(step))
-            rows += (["quarter", *row] for row in _diff_rows(step, step_describer))
-        return write_csv(("scope", *CSV_COLUMNS), rows)
+        return write_csv(("scope", *CSV_COLUMNS), year_csv_rows(year, last_snapshot=last_snapshot))
     view = build_year(year, last_snapshot=last_snapshot)
     return _tidy(fmt, render(f"year.{fmt}.j2", {"year": view}, user_templates=user_templates))
 
@@ -262,116 +252,5 @@ def render_code(
     _check_format(fmt, CODE_FORMATS)
     if fmt == "txt":
         return render_code_page(info, record)
-    from tracker.reportmodel import build_code_page
-
     view = build_code_page(info, record)
     return render(f"code.{fmt}.j2", {"page": view}, user_templates=user_templates)
-
-
-# ---------------------------------------------------------------------------------------------
-# CSV
-
-CSV_COLUMNS: tuple[str, ...] = (
-    "old_release",
-    "new_release",
-    "code",
-    "family",
-    "kind",
-    "code_flags",
-    "category",
-    "field",
-    "old",
-    "new",
-    "old_meaning",
-    "new_meaning",
-    "field_flags",
-    "declared_action",
-    "long_description",
-)
-
-
-def _xref_codes(diff: ReleaseDiff) -> set[str]:
-    codes: set[str] = set()
-    for change in diff.changes:
-        for record in (change.old, change.new):
-            if record is not None:
-                codes.update(record.xrefs)
-    return codes
-
-
-def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
-    """One row per added/removed code, one per field change of every other changed code."""
-    from tracker.codesets.hcpcs.codetables import code_family
-    from tracker.reportmodel import field_values
-
-    old_label, new_label = diff.old.display, diff.new.display
-    for change in diff.changes:
-        record = change.new if change.new is not None else change.old
-        assert record is not None
-        head = [
-            old_label,
-            new_label,
-            change.code,
-            code_family(change.code),
-            change.kind.value,
-            " ".join(sorted(flag.value for flag in change.flags)),
-        ]
-        tail = [change.new.action_code if change.new is not None else "", record.long_description]
-        if not change.fields:
-            yield [*head, "", "", "", "", "", "", "", *tail]
-            continue
-        for fc in change.fields:
-            old = field_values(fc.field, fc.old, describer, empty="")
-            new = field_values(fc.field, fc.new, describer, empty="")
-            yield [
-                *head,
-                fc.category.value,
-                fc.field,
-                "; ".join(value.text for value in old),
-                "; ".join(value.text for value in new),
-                "; ".join(value.meaning for value in old if value.meaning),
-                "; ".join(value.meaning for value in new if value.meaning),
-                " ".join(sorted(flag.value for flag in fc.flags)),
-                *tail,
-            ]
-
-
-def _companion_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
-    """CMS's transaction report vs its data file, one row per disagreement (category
-    `transaction_report`, field the kind of disagreement, old/new the report's and the file's
-    action letters); a corrections file's rows (category `corrections`), the row as text."""
-    blank = ["", "", "", ""]
-    old_label, new_label = diff.old.display, diff.new.display
-    check = diff.transaction_report
-    if check is not None:
-        for item in check.disagreements:
-            head = [old_label, new_label, item.code, "", "", ""]
-            yield [
-                *head,
-                "transaction_report",
-                item.kind,
-                item.report_action or "",
-                item.file_action or "",
-                *blank[:3],
-                item.file_action or "",
-                check.report,
-            ]
-    for listing in diff.corrections:
-        for row in listing.rows:
-            yield [
-                old_label,
-                new_label,
-                "",
-                "",
-                "",
-                "",
-                "corrections",
-                listing.file,
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                row,
-            ]

@@ -1,9 +1,8 @@
-"""The view-model behind every report: a diff turned into display-ready rows.
+"""Building the report views from diffs: a diff turned into display-ready rows.
 
-Templates only lay out what is here (the "templates never compute" rule of ARCHITECTURE.md):
-counts, decoded values, word-level highlight tokens and SVG bar geometry are all precomputed,
-so a user who overrides a template cannot get a figure wrong, and the Markdown and HTML reports
-can never disagree with each other or with the CSV and JSON.
+Everything a template or a CSV row shows is computed here, including the one batch of store
+lookups a report needs (replacement codes' descriptions, prefetched from the new release's
+snapshot), so rendering never reads the store.
 
 Everything is ordered explicitly (by code, then by the enums' declared order) and carries no
 clock time, so the same releases always give the same bytes.
@@ -14,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,9 +25,7 @@ from tracker.codesets.hcpcs.codetables import (
     code_family,
     decode,
 )
-from tracker.codesets.hcpcs.corrections import CorrectionsListing
 from tracker.codesets.hcpcs.record import Record
-from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.diff import (
     Category,
     ChangeKind,
@@ -44,6 +40,28 @@ from tracker.diff import (
     is_action_only,
 )
 from tracker.release import ReleaseInfo, Snapshot
+from tracker.report.charts import chart
+from tracker.report.views import (
+    CodePageView,
+    CodeRow,
+    DescriptionRow,
+    FamilyRow,
+    FieldRow,
+    FieldSection,
+    FindingCount,
+    FindingGroup,
+    FindingRow,
+    KindRow,
+    ReleaseView,
+    Replacement,
+    ReportView,
+    ReusedRow,
+    StepRow,
+    Token,
+    TransientRow,
+    Value,
+    YearView,
+)
 
 NONE_TEXT = "—"
 """Shown for an empty value, so a blank cell never reads as "forgot to fill in"."""
@@ -82,300 +100,6 @@ DIRECTION_TITLES: Mapping[Direction, str] = {
 BOOKKEEPING_FIELDS = frozenset({"action_code", "action_effective_date"})
 BOOKKEEPING_TITLE = "action code only"
 _FAMILY_LETTERS: Mapping[str, str] = {name: letter for letter, name in CODE_FAMILIES.items()}
-
-
-# ---------------------------------------------------------------------------------------------
-# View dataclasses
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseView:
-    display: str
-    label: str
-    issue: int
-    effective_date: str
-    kind: str
-    source_name: str
-    source_sha256: str
-    content_sha256: str
-    record_count: int
-    parser: str
-    version_marker: str = ""
-    anomalies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class KindRow:
-    kind: str
-    title: str
-    total: int
-    cells: tuple[int, ...]
-    """One count per `ReportView.categories`, same order."""
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyRow:
-    family: str
-    letter: str
-    cells: tuple[int, ...]
-    """One count per `CHANGE_KINDS`, same order."""
-    total: int
-    bookkeeping: int
-    """Of the changed codes, those whose only change is bookkeeping (`is_bookkeeping_only`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    kind: str
-    x: int
-    width: int
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    label: str
-    y: int
-    text_y: int
-    segments: tuple[Segment, ...]
-    total: int
-    total_x: int
-
-
-@dataclass(frozen=True, slots=True)
-class LegendItem:
-    kind: str
-    title: str
-    x: int
-    text_x: int
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """A horizontal bar chart, every coordinate in SVG user units."""
-
-    title: str
-    width: int
-    height: int
-    label_width: int
-    bar_height: int
-    bars: tuple[Bar, ...]
-    legend: tuple[LegendItem, ...]
-    legend_y: int
-    empty: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Replacement:
-    code: str
-    description: str
-    known: bool
-    """False when `description` only says why there is none."""
-
-
-@dataclass(frozen=True, slots=True)
-class CodeRow:
-    """A code that appears or disappears as a whole (added, discontinued, re-activated...)."""
-
-    code: str
-    family: str
-    long_description: str
-    short_description: str
-    added_date: str
-    termination_date: str
-    action_code: str
-    coverage: str
-    replacements: tuple[Replacement, ...]
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    op: str
-    """`same`, `del` or `ins`."""
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class DescriptionRow:
-    code: str
-    field: str
-    label: str
-    old: str
-    new: str
-    tokens: tuple[Token, ...]
-    cosmetic: bool
-    reused: bool
-    action_code: str
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A field value with its meaning from the CMS code tables ('' when it has none)."""
-
-    text: str
-    meaning: str
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRow:
-    code: str
-    kind: str
-    category: str
-    field: str
-    label: str
-    old: tuple[Value, ...]
-    new: tuple[Value, ...]
-    action_code: str
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSection:
-    category: str
-    rows: tuple[FieldRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRow:
-    code: str
-    step: str
-    direction: str
-    rule: str
-    declared: str
-    action: str
-    message: str
-    cosmetic: bool
-    reused: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FindingGroup:
-    direction: str
-    title: str
-    rows: tuple[FindingRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FindingCount:
-    direction: str
-    action: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReusedRow:
-    code: str
-    old_description: str
-    new_description: str
-    old_added_date: str
-    new_added_date: str
-    similarity: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReportView:
-    """One release pair's report; also the first-vs-last part of a year report."""
-
-    title: str
-    old: ReleaseView
-    new: ReleaseView
-    consecutive: bool
-    """Same as `reconciled` (the name templates used first)."""
-    reconciled: bool
-    reference: str
-    """The release whose changes `new`'s action codes describe ('' when not determined)."""
-    reference_basis: str
-    reconciliation_note: str
-    """Why the action codes were not reconciled, as a sentence ('' when they were)."""
-    missing: tuple[str, ...]
-    """Releases not stored that a reconciliation would need."""
-    categories: tuple[str, ...]
-    kind_titles: tuple[str, ...]
-    """Titles of `CHANGE_KINDS`, the columns of `families`."""
-    kinds: tuple[KindRow, ...]
-    added_codes: int
-    changed_codes: int
-    """Codes of the old release with a field change; added and action-code-only excluded."""
-    unchanged_codes: int
-    bookkeeping_codes: int
-    """Codes whose only change is the action code or its effective date."""
-    representation_codes: int
-    """Codes that differ only in how a value is written (0 vs blank...): counted unchanged."""
-    families: tuple[FamilyRow, ...]
-    family_chart: Chart
-    category_chart: Chart
-    added: tuple[CodeRow, ...]
-    discontinued: tuple[CodeRow, ...]
-    reactivated: tuple[CodeRow, ...]
-    purged: tuple[CodeRow, ...]
-    descriptions: tuple[DescriptionRow, ...]
-    cosmetic_descriptions: tuple[DescriptionRow, ...]
-    field_sections: tuple[FieldSection, ...]
-    finding_counts: tuple[FindingCount, ...]
-    findings: tuple[FindingGroup, ...]
-    cosmetic_findings: tuple[FindingRow, ...]
-    reused: tuple[ReusedRow, ...]
-    # CMS's companion files of the new release (see `ReleaseDiff`).
-    transaction_report: ReportCheck | None = None
-    corrections: tuple[CorrectionsListing, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    """One quarter of a year: what changed from one release to the next."""
-
-    old: str
-    new: str
-    cells: tuple[int, ...]
-    """One count per `CHANGE_KINDS`, same order."""
-    descriptions: int
-    payment: int
-    coverage: int
-    classification: int
-    findings: int
-    codes: tuple[tuple[str, tuple[str, ...]], ...]
-    """(kind title, codes) for every kind with at least one code."""
-    reconciled: bool
-    reconciliation_note: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransientRow:
-    code: str
-    long_description: str
-    added_date: str
-    first_seen: str
-    last_seen: str
-    ended: str
-    ended_in: str
-    termination_date: str
-    replacements: tuple[Replacement, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class YearView:
-    title: str
-    releases: tuple[ReleaseView, ...]
-    overall: ReportView
-    kind_titles: tuple[str, ...]
-    steps: tuple[StepRow, ...]
-    step_findings: tuple[FindingGroup, ...]
-    step_cosmetic_findings: tuple[FindingRow, ...]
-    transient: tuple[TransientRow, ...]
-    missing: tuple[str, ...]
-    """The year's CMS releases (quarters) that are not stored."""
-
-
-@dataclass(frozen=True, slots=True)
-class CodePageView:
-    release: ReleaseView
-    code: str
-    kind: str
-    family: str
-    long_description: str
-    short_description: str
-    status: str
-    rows: tuple[tuple[str, str, str], ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,69 +233,6 @@ def field_values(
             meaning = decode(field, text) or "(not in the CMS code table)"
         out.append(Value(text, meaning))
     return tuple(out) or (Value(empty, ""),)
-
-
-# ---------------------------------------------------------------------------------------------
-# Charts
-
-CHART_WIDTH = 720
-LABEL_WIDTH = 190
-BAR_HEIGHT = 18
-ROW_HEIGHT = 24
-VALUE_ROOM = 50
-
-
-def _chart(
-    title: str, rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], legend: Sequence[str]
-) -> Chart:
-    """Bars (stacked when a row has several segments) scaled to the largest total."""
-    rows = [(label, parts) for label, parts in rows if sum(value for _, value in parts)]
-    largest = max((sum(value for _, value in parts) for _, parts in rows), default=0)
-    room = CHART_WIDTH - LABEL_WIDTH - VALUE_ROOM
-    bars = []
-    for index, (label, parts) in enumerate(rows):
-        y = index * ROW_HEIGHT
-        x = LABEL_WIDTH
-        segments = []
-        total = 0
-        for kind, value in parts:
-            if not value:
-                continue
-            total += value
-            # Scale the running end, not each width, so rounding never drifts a stack's end.
-            end = LABEL_WIDTH + round(room * total / largest)
-            segments.append(Segment(kind, x, max(end - x, 1), value))
-            x = end
-        bars.append(
-            Bar(
-                label=label,
-                y=y,
-                text_y=y + BAR_HEIGHT - 5,
-                segments=tuple(segments),
-                total=total,
-                total_x=max(x, segments[-1].x + segments[-1].width) + 6,
-            )
-        )
-    legend_y = len(bars) * ROW_HEIGHT + 8
-    items = []
-    if len(legend) > 1:
-        x = 8
-        for name in legend:
-            items.append(LegendItem(kind=name.replace(" ", "-"), title=name, x=x, text_x=x + 16))
-            # About 7 units a character at the chart's 12-unit font, then a gap.
-            x += 16 + 7 * len(name) + 14
-    height = legend_y + (ROW_HEIGHT if items else 0)
-    return Chart(
-        title=title,
-        width=CHART_WIDTH,
-        height=max(height, ROW_HEIGHT),
-        label_width=LABEL_WIDTH,
-        bar_height=BAR_HEIGHT,
-        bars=tuple(bars),
-        legend=tuple(items),
-        legend_y=legend_y,
-        empty=not bars,
-    )
 
 
 def is_bookkeeping_only(change: CodeChange) -> bool:
@@ -779,7 +440,7 @@ def build_report(
         if family in family_counts
     )
     kind_titles = tuple(KIND_TITLES[kind] for kind in CHANGE_KINDS)
-    family_chart = _chart(
+    family_chart = chart(
         "Changed codes by family",
         [(f"{row.letter} {row.family}".strip(), _family_segments(row)) for row in families],
         _FAMILY_LEGEND,
@@ -788,7 +449,7 @@ def build_report(
         category: sum(by_category[kind][category] for kind in CHANGE_KINDS)
         for category in categories
     }
-    category_chart = _chart(
+    category_chart = chart(
         "Codes with a change, by category",
         [
             (category.value, [("category", category_totals[category])])
@@ -1027,3 +688,133 @@ def build_code_page(info: ReleaseInfo, record: Record) -> CodePageView:
         status=status,
         rows=tuple(field_rows(record)),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "old_release",
+    "new_release",
+    "code",
+    "family",
+    "kind",
+    "code_flags",
+    "category",
+    "field",
+    "old",
+    "new",
+    "old_meaning",
+    "new_meaning",
+    "field_flags",
+    "declared_action",
+    "long_description",
+)
+
+
+def diff_csv_rows(diff: ReleaseDiff, *, new_snapshot: Snapshot | None = None) -> list[list[str]]:
+    """The CSV rows of one release pair (columns `CSV_COLUMNS`), replacement codes described
+    from `new_snapshot` as in `build_report`."""
+    describer = Describer(new_snapshot, diff.changes)
+    describer.prefetch(_xref_codes(diff))
+    return [*_diff_rows(diff, describer), *_companion_rows(diff)]
+
+
+def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> list[list[str]]:
+    """The annual CSV rows (columns `scope` then `CSV_COLUMNS`): the year as a whole, then each
+    quarter."""
+    rows: list[list[str]] = []
+    describer = Describer(last_snapshot, year.overall.changes)
+    describer.prefetch(_xref_codes(year.overall))
+    rows += (["year", *row] for row in _diff_rows(year.overall, describer))
+    for step in year.steps:
+        # Intermediate releases' snapshots are not at hand; the last release and the
+        # step's own records describe its replacement codes.
+        step_describer = Describer(last_snapshot, step.changes)
+        step_describer.prefetch(_xref_codes(step))
+        rows += (["quarter", *row] for row in _diff_rows(step, step_describer))
+    return rows
+
+
+def _xref_codes(diff: ReleaseDiff) -> set[str]:
+    codes: set[str] = set()
+    for change in diff.changes:
+        for record in (change.old, change.new):
+            if record is not None:
+                codes.update(record.xrefs)
+    return codes
+
+
+def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
+    """One row per added/removed code, one per field change of every other changed code."""
+    old_label, new_label = diff.old.display, diff.new.display
+    for change in diff.changes:
+        record = change.new if change.new is not None else change.old
+        assert record is not None
+        head = [
+            old_label,
+            new_label,
+            change.code,
+            code_family(change.code),
+            change.kind.value,
+            " ".join(sorted(flag.value for flag in change.flags)),
+        ]
+        tail = [change.new.action_code if change.new is not None else "", record.long_description]
+        if not change.fields:
+            yield [*head, "", "", "", "", "", "", "", *tail]
+            continue
+        for fc in change.fields:
+            old = field_values(fc.field, fc.old, describer, empty="")
+            new = field_values(fc.field, fc.new, describer, empty="")
+            yield [
+                *head,
+                fc.category.value,
+                fc.field,
+                "; ".join(value.text for value in old),
+                "; ".join(value.text for value in new),
+                "; ".join(value.meaning for value in old if value.meaning),
+                "; ".join(value.meaning for value in new if value.meaning),
+                " ".join(sorted(flag.value for flag in fc.flags)),
+                *tail,
+            ]
+
+
+def _companion_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
+    """CMS's transaction report vs its data file, one row per disagreement (category
+    `transaction_report`, field the kind of disagreement, old/new the report's and the file's
+    action letters); a corrections file's rows (category `corrections`), the row as text."""
+    blank = ["", "", "", ""]
+    old_label, new_label = diff.old.display, diff.new.display
+    check = diff.transaction_report
+    if check is not None:
+        for item in check.disagreements:
+            head = [old_label, new_label, item.code, "", "", ""]
+            yield [
+                *head,
+                "transaction_report",
+                item.kind,
+                item.report_action or "",
+                item.file_action or "",
+                *blank[:3],
+                item.file_action or "",
+                check.report,
+            ]
+    for listing in diff.corrections:
+        for row in listing.rows:
+            yield [
+                old_label,
+                new_label,
+                "",
+                "",
+                "",
+                "",
+                "corrections",
+                listing.file,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                row,
+            ]
