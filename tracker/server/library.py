@@ -64,18 +64,10 @@ def resolve(store: Store, label: str | None) -> ReleaseInfo:
 
 
 def release_dict(info: ReleaseInfo) -> dict[str, Any]:
-    """A release's identity and provenance as JSON values."""
+    """A release's identity and provenance as JSON values: the diff JSON's release, with every
+    provenance field always present (an API client reads a fixed shape)."""
     return {
-        "code_set": info.code_set,
-        "label": info.label,
-        "issue": info.issue,
-        "display": info.display,
-        "effective_date": info.effective_date.isoformat(),
-        "kind": info.kind.value,
-        "source_name": info.source_name,
-        "source_sha256": info.source_sha256,
-        "content_sha256": info.content_sha256,
-        "record_count": info.record_count,
+        **jsonout.release_json(info),
         "parser": info.parser,
         "parser_version": info.parser_version,
         "ingested_at": info.ingested_at.isoformat(),
