@@ -1,7 +1,8 @@
 """Shared test helpers: where CMS's real files are, and skipping cleanly when they are absent."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,16 +50,17 @@ def _pg_admin_engine():  # type: ignore[no-untyped-def]
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture
-def pg_url():  # type: ignore[no-untyped-def]
-    """A fresh, empty PostgreSQL database URL; skipped (not on CI) when no server answers."""
+@contextmanager
+def fresh_pg_database(prefix: str = "tracker_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL, dropped afterwards; skipped (failed on CI) when
+    no server answers."""
     import uuid
 
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
     admin = _pg_admin_engine()
-    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -75,6 +77,13 @@ def pg_url():  # type: ignore[no-untyped-def]
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database URL."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

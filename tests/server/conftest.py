@@ -3,14 +3,13 @@ PostgreSQL, and a read-only copy of each."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import PG_ADMIN_URL, REAL_FILES, SAMPLES, _on_ci, shared_path
+from tests.conftest import REAL_FILES, SAMPLES, fresh_pg_database, shared_path
 from tracker import api
 from tracker.server import create_app
 
@@ -35,32 +34,13 @@ def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def real_pg_url() -> Iterator[str]:
     """A PostgreSQL database with the seven real releases (created once, dropped at the end)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
     paths = [shared_path("cms-hcpcs", *name.split("/")) for name in REAL_FILES]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"tracker_serve_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL at {PG_ADMIN_URL} does not answer ({exc.orig})"
-        if _on_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
+    with fresh_pg_database("tracker_serve") as url:
         store = api.open_store(url)
         for path in paths:
             api.ingest(store, path)
         store.close()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
