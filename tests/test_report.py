@@ -27,7 +27,7 @@ from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.jsonout import diff_json
 from tracker.release import Snapshot, adhoc_info
-from tracker.report.build import CSV_COLUMNS, build_report, word_tokens
+from tracker.report.build import build_report
 from tracker.report.render import (
     ReportFormatError,
     TemplateProblem,
@@ -36,6 +36,8 @@ from tracker.report.render import (
     render_diff,
     render_year,
 )
+from tracker.report.rows import CSV_COLUMNS
+from tracker.report.words import word_tokens
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE_FILES = {

@@ -17,7 +17,8 @@ from markupsafe import escape
 
 from tracker.diff import ChangeKind, Flag, ReleaseDiff, YearDiff, diff_year
 from tracker.jsonout import diff_json
-from tracker.report.build import CHANGE_KINDS, KIND_TITLES, build_report
+from tracker.report.build import build_report
+from tracker.report.describe import CHANGE_KINDS, KIND_TITLES
 from tracker.report.render import markdown_escape, render_diff, render_year
 
 YEAR_2020 = ("2020-JAN", "2020-APR", "2020-JUL", "2020-OCT")

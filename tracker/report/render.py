@@ -6,10 +6,11 @@ templates are autoescaped; undefined variables are errors, so a template typo fa
 instead of printing blanks.
 
 Every report format comes from the same diff: Markdown and HTML through templates fed by the
-views of `tracker.report.build`, CSV rows built there too and written by `tracker.csvout` (a
-spreadsheet is where a formula in a cell would run, so those cells are neutralized), JSON from
-`tracker.jsonout`. Any store lookup happens while building, never while rendering.
-Nothing here reads a clock, so the same releases always render to the same bytes.
+views of `tracker.report.build`, `.year` and `.codepage`; CSV rows from `tracker.report.rows`,
+written by `tracker.csvout` (a spreadsheet is where a formula in a cell would run, so those
+cells are neutralized); JSON from `tracker.jsonout`. Any store lookup happens while building,
+never while rendering. Nothing here reads a clock, so the same releases always render to the
+same bytes.
 """
 
 from __future__ import annotations
@@ -37,14 +38,10 @@ from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError, printable
 from tracker.jsonout import diff_json, dump_json, year_json
-from tracker.report.build import (
-    CSV_COLUMNS,
-    build_code_page,
-    build_report,
-    build_year,
-    diff_csv_rows,
-    year_csv_rows,
-)
+from tracker.report.build import build_report
+from tracker.report.codepage import build_code_page, code_status
+from tracker.report.rows import CSV_COLUMNS, diff_csv_rows, year_csv_rows
+from tracker.report.year import build_year
 from tracker.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -221,11 +218,7 @@ def render_code_page(
     lines under the heading (validity intervals, replacements)."""
     rows = list(field_rows(record))
     if status is None:
-        status = (
-            f"terminated {record.termination_date.isoformat()}"
-            if record.termination_date
-            else "active"
-        )
+        status = code_status(record)
     context = {
         "release": release,
         "record": record,

@@ -2,9 +2,9 @@
 
 Templates only lay out what is here (the "templates never compute" rule of ARCHITECTURE.md):
 counts, decoded values, word-level highlight tokens and SVG bar geometry are all precomputed
-by `tracker.report.build` and `tracker.report.charts`, so a user who overrides a template cannot
-get a figure wrong, and the Markdown and HTML reports can never disagree with each other or with
-the CSV and JSON.
+by the builders of `tracker.report` (`build`, `year`, `codepage`, with `describe`, `words` and
+`charts`), so a user who overrides a template cannot get a figure wrong, and the Markdown and
+HTML reports can never disagree with each other or with the CSV and JSON.
 """
 
 from __future__ import annotations
