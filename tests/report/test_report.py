@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import SAMPLES
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
@@ -39,7 +39,7 @@ from tracker.report.render import (
 from tracker.report.rows import CSV_COLUMNS
 from tracker.report.words import word_tokens
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SAMPLE_FILES = {
     "2026-JAN": "HCPC2026_JAN_SAMPLE.txt",
     "2026-APR": "HCPC2026_APR_SAMPLE.txt",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import shared_path
 
+from tests.conftest import shared_path
 from tracker import api
 from tracker.attachments import AttachmentRole
 from tracker.cli import cli

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 import pytest
-from conftest import RealReleases
 from markupsafe import escape
 
+from tests.conftest import RealReleases
 from tracker.diff import ChangeKind, Flag, ReleaseDiff, YearDiff, diff_year
 from tracker.jsonout import diff_json
 from tracker.report.build import build_report
