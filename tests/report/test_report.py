@@ -13,16 +13,13 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
+from tracker.codesets.hcpcs.record import snapshot_hash
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.jsonout import diff_json
@@ -37,7 +34,8 @@ from tracker.report.render import (
     render_year,
 )
 from tracker.report.rows import CSV_COLUMNS
-from tracker.report.words import word_tokens
+
+from .conftest import rec, snap
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SAMPLE_FILES = {
@@ -221,24 +219,6 @@ HOSTILE = "Kit <script>alert('x')</script> & co, {{ 7*7 }} {% if 1 %}x{% endif %
 FORMULA = '=HYPERLINK("http://example.invalid","click")'
 
 
-def rec(code: str, **fields: Any) -> Record:
-    base: dict[str, Any] = {
-        "code": code,
-        "kind": RecordKind.MODIFIER if len(code) == 2 else RecordKind.PROCEDURE,
-        "long_description": f"Sample item {code}",
-        "short_description": f"Sample {code}",
-        "added_date": date(2010, 1, 1),
-        "action_effective_date": date(2010, 1, 1),
-        "action_code": "N",
-    }
-    base.update(fields)
-    return Record(**base)
-
-
-def snap(label: str, *records: Record) -> Snapshot:
-    return Snapshot.from_records(adhoc_info(label), records)
-
-
 @pytest.fixture(scope="module")
 def hostile_diff() -> ReleaseDiff:
     old = snap("2026-JAN", rec("A0001"), rec("A0002", short_description="+SUM(A1)"))
@@ -364,15 +344,3 @@ def test_html_is_self_contained(sample_year: YearDiff) -> None:
 def test_description_highlight(sample_diff: ReleaseDiff) -> None:
     text = render_diff(sample_diff, "html")
     assert "Injection, sample biologic agent<ins> (not a biosimilar)</ins>, 10 mg" in text
-
-
-@given(
-    st.lists(st.sampled_from(["per", "kit", "mg", "10", ",", " ", "  ", "(a)", "Per"])),
-    st.lists(st.sampled_from(["per", "kit", "mg", "10", ",", " ", "  ", "(a)", "Per"])),
-)
-def test_word_tokens_rebuild_both_sides(old_words: list[str], new_words: list[str]) -> None:
-    old, new = "".join(old_words), "".join(new_words)
-    tokens = word_tokens(old, new)
-    assert "".join(t.text for t in tokens if t.op != "ins") == old
-    assert "".join(t.text for t in tokens if t.op != "del") == new
-    assert all(t.text for t in tokens)
