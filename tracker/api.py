@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from tracker import companions, query
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
@@ -50,13 +51,18 @@ from tracker.validity import Closure, ValidityInterval
 from tracker.verify import VerifyReport, verify
 
 __all__ = [
+    "CodeHistory",
     "CodeState",
     "HistoryEvent",
     "IngestResult",
+    "ListedRelease",
+    "SchemaUpgrade",
     "Status",
     "ValidationSummary",
     "ValidityInterval",
     "VerifyReport",
+    "YearChanges",
+    "code_page",
     "code_state",
     "code_view",
     "codes_as_of",
@@ -64,20 +70,26 @@ __all__ = [
     "diff",
     "diff_year",
     "history",
+    "history_and_validity",
     "ingest",
     "open_store",
     "read_source",
     "reinstate",
+    "release_listing",
     "releases",
     "report",
+    "report_document",
     "report_year",
     "resolve",
     "retract",
     "show",
+    "upgrade_database",
     "upgrade_db",
     "validate",
     "validity",
     "verify",
+    "write_report",
+    "year_changes",
 ]
 
 Progress = Callable[[str], None]
@@ -332,9 +344,17 @@ def current_releases(store: Store) -> list[ReleaseInfo]:
     return store.current_releases()
 
 
-def diff(store: Store, old: str, new: str) -> ReleaseDiff:
+def diff(
+    store: Store,
+    old: str,
+    new: str,
+    *,
+    categories: Collection[Category] = (),
+    prefix: str = "",
+) -> ReleaseDiff:
     """Every change from release `old` to release `new`, reconciling `new`'s action codes
-    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`)."""
+    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`);
+    with `categories` or `prefix`, only that part of it (`filter_diff`)."""
     old_info = store.resolve(old)
     new_info = store.resolve(new)
     if old_info.id == new_info.id:
@@ -346,11 +366,14 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
         )
     stored = {info.label for info in current_releases(store)}
     result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
-    return replace(
+    result = replace(
         result,
         transaction_report=companions.report_check(store, new_info),
         corrections=companions.corrections_listings(store, new_info),
     )
+    if categories or prefix:
+        return filter_diff(result, categories=categories, prefix=prefix)
+    return result
 
 
 def filter_year(
@@ -530,3 +553,120 @@ def _as_date(value: str | date) -> date:
         return parse_service_date(value)
     except ValueError as exc:
         raise ReleaseError(f"--as-of {exc}") from None
+
+
+# --- One function per command: what `tracker` shows, computed here, laid out by the CLI ---------
+
+
+class ListedRelease(NamedTuple):
+    """A stored release and, for a correction, the release it corrects."""
+
+    info: ReleaseInfo
+    corrects: ReleaseInfo | None
+
+
+def release_listing(store: Store, *, include_retracted: bool = False) -> list[ListedRelease]:
+    """Stored releases in time order (retracted ones too with `include_retracted`), each with
+    the release it corrects (which may itself be retracted)."""
+    infos = store.releases(include_retracted=include_retracted)
+    by_id = {info.id: info for info in store.releases(include_retracted=True)}
+    return [
+        ListedRelease(info, by_id.get(info.base_release_id) if info.base_release_id else None)
+        for info in infos
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class YearChanges:
+    """A year's diff as a whole (`year`) and the part of it selected (`selected`)."""
+
+    year: YearDiff
+    selected: YearDiff
+
+
+def year_changes(
+    store: Store, year: int, *, categories: Collection[Category] = (), prefix: str = ""
+) -> YearChanges:
+    """`diff_year`, and its part about some codes and kinds of change (`filter_year`)."""
+    whole = diff_year(store, year)
+    return YearChanges(whole, filter_year(whole, categories=categories, prefix=prefix))
+
+
+def report_document(
+    store: Store,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    year: int | None = None,
+    fmt: str = "md",
+    templates: str | Path | None = None,
+) -> str:
+    """The report of `year` (`report_year`), else of `old` to `new` (`report`)."""
+    if year is not None:
+        return report_year(store, year, fmt, templates=templates)
+    if old is None or new is None:
+        raise ReleaseError("a report needs two releases or a year")
+    return report(store, old, new, fmt, templates=templates)
+
+
+def write_report(
+    store: Store,
+    output: str | Path,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    year: int | None = None,
+    fmt: str = "md",
+    templates: str | Path | None = None,
+) -> int:
+    """`report_document` written to `output`; the number of bytes written.
+
+    The file is opened (checked, its temporary file made) before the report is built: a
+    refused or unwritable output fails at once, and an interrupted run leaves the old file
+    as it was.
+    """
+    from tracker.outputfile import open_output, sqlite_file
+
+    with open_output(
+        Path(output),
+        database=sqlite_file(store.engine.url),
+        input_folders=[Path(templates)] if templates is not None else [],
+        newline="",
+    ) as stream:
+        text = report_document(store, old=old, new=new, year=year, fmt=fmt, templates=templates)
+        stream.write(text)
+    return len(text.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class CodeHistory:
+    """A code's events release by release and the days on which it is valid."""
+
+    code: str
+    events: list[HistoryEvent]
+    intervals: tuple[ValidityInterval, ...]
+
+
+def history_and_validity(store: Store, code: str) -> CodeHistory:
+    """`history` and `validity` of one code (normalized: `j0598` is J0598)."""
+    events = history(store, code)
+    return CodeHistory(code.strip().upper(), events, validity(store, code))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """The database migrated, and its schema revision before (None: empty) and after."""
+
+    url: str
+    before: str | None
+    after: str | None
+
+
+def upgrade_database(url: str | None = None) -> SchemaUpgrade:
+    """Create or migrate the schema of the database at `url` to the newest revision."""
+    store = open_store(url, migrate=False)
+    try:
+        before, after = store.upgrade()
+        return SchemaUpgrade(store.url, before, after)
+    finally:
+        store.close()
