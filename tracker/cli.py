@@ -1,5 +1,8 @@
 """The `tracker` command: each subcommand opens the store and calls one `tracker.api` function.
 
+What it prints is laid out by `tracker.terminal` (tables, listings, lines) or, for JSON, by
+`tracker.jsonout`; the command only picks the stream.
+
 Every `TrackerError` becomes `Error: <message>` on stderr and exit code 1; anything else is a
 bug and keeps its traceback. Standard output that cannot be written (a full disk) is one such
 error too; a reader that went away (`tracker diff ... | head -1`) ends the command silently.
