@@ -13,9 +13,10 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from tracker import companions, query
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
@@ -23,12 +24,12 @@ from tracker.codesets.hcpcs.filenames import FileName, read_file_name
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections
-from tracker.codesets.hcpcs.record import Record, snapshot_hash
+from tracker.codesets.hcpcs.record import Record
 from tracker.codesets.hcpcs.transreport import ReportCheck, looks_like_report
 from tracker.dates import parse_service_date
 from tracker.diff import Category, ReleaseDiff, YearDiff, diff_snapshots, filter_diff
 from tracker.diff import diff_year as year_diff
-from tracker.errors import IntegrityError, ReleaseError, SourceError, TrackerError
+from tracker.errors import ReleaseError, SourceError
 from tracker.history import HistoryEvent, code_history
 from tracker.query import CodeState, Status
 from tracker.release import (
@@ -47,15 +48,21 @@ from tracker.validate import (
     validate_claims,
 )
 from tracker.validity import Closure, ValidityInterval
+from tracker.verify import VerifyReport, verify
 
 __all__ = [
+    "CodeHistory",
     "CodeState",
     "HistoryEvent",
     "IngestResult",
+    "ListedRelease",
+    "SchemaUpgrade",
     "Status",
     "ValidationSummary",
     "ValidityInterval",
     "VerifyReport",
+    "YearChanges",
+    "code_page",
     "code_state",
     "code_view",
     "codes_as_of",
@@ -63,20 +70,26 @@ __all__ = [
     "diff",
     "diff_year",
     "history",
+    "history_and_validity",
     "ingest",
     "open_store",
     "read_source",
     "reinstate",
+    "release_listing",
     "releases",
     "report",
+    "report_document",
     "report_year",
     "resolve",
     "retract",
     "show",
+    "upgrade_database",
     "upgrade_db",
     "validate",
     "validity",
     "verify",
+    "write_report",
+    "year_changes",
 ]
 
 Progress = Callable[[str], None]
@@ -331,9 +344,17 @@ def current_releases(store: Store) -> list[ReleaseInfo]:
     return store.current_releases()
 
 
-def diff(store: Store, old: str, new: str) -> ReleaseDiff:
+def diff(
+    store: Store,
+    old: str,
+    new: str,
+    *,
+    categories: Collection[Category] = (),
+    prefix: str = "",
+) -> ReleaseDiff:
     """Every change from release `old` to release `new`, reconciling `new`'s action codes
-    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`)."""
+    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`);
+    with `categories` or `prefix`, only that part of it (`filter_diff`)."""
     old_info = store.resolve(old)
     new_info = store.resolve(new)
     if old_info.id == new_info.id:
@@ -345,11 +366,14 @@ def diff(store: Store, old: str, new: str) -> ReleaseDiff:
         )
     stored = {info.label for info in current_releases(store)}
     result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
-    return replace(
+    result = replace(
         result,
         transaction_report=companions.report_check(store, new_info),
         corrections=companions.corrections_listings(store, new_info),
     )
+    if categories or prefix:
+        return filter_diff(result, categories=categories, prefix=prefix)
+    return result
 
 
 def filter_year(
@@ -531,77 +555,118 @@ def _as_date(value: str | date) -> date:
         raise ReleaseError(f"--as-of {exc}") from None
 
 
-@dataclass
-class VerifyReport:
-    releases_checked: int = 0
-    record_versions_checked: int = 0
-    problems: list[str] = field(default_factory=list)
-    # Repairs of CMS's files recorded with the releases: not problems, but shown.
-    repairs: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+# --- One function per command: what `tracker` shows, computed here, laid out by the CLI ---------
 
 
-def verify(store: Store, *, reparse: bool = True) -> VerifyReport:
-    """Re-hash every stored source, record and snapshot; optionally re-parse each source.
+class ListedRelease(NamedTuple):
+    """A stored release and, for a correction, the release it corrects."""
 
-    Triggers stop changes made through SQL; this catches what they cannot: a store whose
-    triggers were dropped, or bytes altered on disk.
+    info: ReleaseInfo
+    corrects: ReleaseInfo | None
+
+
+def release_listing(store: Store, *, include_retracted: bool = False) -> list[ListedRelease]:
+    """Stored releases in time order (retracted ones too with `include_retracted`), each with
+    the release it corrects (which may itself be retracted)."""
+    infos = store.releases(include_retracted=include_retracted)
+    by_id = {info.id: info for info in store.releases(include_retracted=True)}
+    return [
+        ListedRelease(info, by_id.get(info.base_release_id) if info.base_release_id else None)
+        for info in infos
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class YearChanges:
+    """A year's diff as a whole (`year`) and the part of it selected (`selected`)."""
+
+    year: YearDiff
+    selected: YearDiff
+
+
+def year_changes(
+    store: Store, year: int, *, categories: Collection[Category] = (), prefix: str = ""
+) -> YearChanges:
+    """`diff_year`, and its part about some codes and kinds of change (`filter_year`)."""
+    whole = diff_year(store, year)
+    return YearChanges(whole, filter_year(whole, categories=categories, prefix=prefix))
+
+
+def report_document(
+    store: Store,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    year: int | None = None,
+    fmt: str = "md",
+    templates: str | Path | None = None,
+) -> str:
+    """The report of `year` (`report_year`), else of `old` to `new` (`report`)."""
+    if year is not None:
+        return report_year(store, year, fmt, templates=templates)
+    if old is None or new is None:
+        raise ReleaseError("a report needs two releases or a year")
+    return report(store, old, new, fmt, templates=templates)
+
+
+def write_report(
+    store: Store,
+    output: str | Path,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    year: int | None = None,
+    fmt: str = "md",
+    templates: str | Path | None = None,
+) -> int:
+    """`report_document` written to `output`; the number of bytes written.
+
+    The file is opened (checked, its temporary file made) before the report is built: a
+    refused or unwritable output fails at once, and an interrupted run leaves the old file
+    as it was.
     """
-    report = VerifyReport()
-    for record_hash, body in store.record_version_rows():
-        report.record_versions_checked += 1
-        if hashlib.sha256(body.encode("utf-8")).hexdigest() != record_hash:
-            report.problems.append(f"record version {record_hash[:12]}: body does not hash")
-    for info in store.releases(include_retracted=True):
-        report.releases_checked += 1
-        report.repairs.extend(f"release {info.display}: {anomaly}" for anomaly in info.anomalies)
-        report.problems.extend(_verify_release(store, info, reparse=reparse))
-    return report
+    from tracker.outputfile import open_output, sqlite_file
+
+    with open_output(
+        Path(output),
+        database=sqlite_file(store.engine.url),
+        input_folders=[Path(templates)] if templates is not None else [],
+        newline="",
+    ) as stream:
+        text = report_document(store, old=old, new=new, year=year, fmt=fmt, templates=templates)
+        stream.write(text)
+    return len(text.encode("utf-8"))
 
 
-def _verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[str]:
-    problems: list[str] = []
-    where = f"release {info.display}"
-    hashes = store.snapshot_hashes(info)
-    if len(hashes) != info.record_count:
-        problems.append(f"{where}: {len(hashes)} codes stored, {info.record_count} recorded")
-    if snapshot_hash(hashes.items()) != info.content_sha256:
-        problems.append(f"{where}: snapshot content hash does not match")
+@dataclass(frozen=True, slots=True)
+class CodeHistory:
+    """A code's events release by release and the days on which it is valid."""
+
+    code: str
+    events: list[HistoryEvent]
+    intervals: tuple[ValidityInterval, ...]
+
+
+def history_and_validity(store: Store, code: str) -> CodeHistory:
+    """`history` and `validity` of one code (normalized: `j0598` is J0598)."""
+    events = history(store, code)
+    return CodeHistory(code.strip().upper(), events, validity(store, code))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """The database migrated, and its schema revision before (None: empty) and after."""
+
+    url: str
+    before: str | None
+    after: str | None
+
+
+def upgrade_database(url: str | None = None) -> SchemaUpgrade:
+    """Create or migrate the schema of the database at `url` to the newest revision."""
+    store = open_store(url, migrate=False)
     try:
-        data = store.source_bytes(info)
-    except IntegrityError as exc:
-        return [*problems, f"{where}: {exc}"]
-    if hashlib.sha256(data).hexdigest() != info.source_sha256:
-        problems.append(f"{where}: source bytes of {info.source_name} do not match their sha256")
-        return problems
-    for attachment in store.attachments(info):
-        try:
-            attached = store.attachment_bytes(attachment)
-        except IntegrityError as exc:
-            problems.append(f"{where}: attachment {attachment.display}: {exc}")
-            continue
-        if hashlib.sha256(attached).hexdigest() != attachment.source_sha256:
-            problems.append(f"{where}: attachment {attachment.name} does not match its sha256")
-    if reparse and info.kind is ReleaseKind.CORRECTION and info.base_release_id is not None:
-        problems.extend(companions.verify_correction(store, info))
-    elif reparse:
-        try:
-            parsed = parse_source(SourceFile(name=info.source_name, data=data))
-        except TrackerError as exc:
-            return [*problems, f"{where}: stored source no longer parses ({exc})"]
-        reparsed = snapshot_hash((r.code, r.content_hash()) for r in parsed.records)
-        if reparsed != info.content_sha256:
-            problems.append(
-                f"{where}: re-parsing {info.source_name} gives different records"
-                f" (parser {parsed.parser} {parsed.parser_version},"
-                f" stored by {info.parser} {info.parser_version})"
-            )
-        if parsed.anomalies != info.anomalies:
-            problems.append(
-                f"{where}: re-parsing {info.source_name} makes {len(parsed.anomalies)} repairs,"
-                f" {len(info.anomalies)} are recorded"
-            )
-    return problems
+        before, after = store.upgrade()
+        return SchemaUpgrade(store.url, before, after)
+    finally:
+        store.close()

@@ -1,5 +1,8 @@
 """The `tracker` command: each subcommand opens the store and calls one `tracker.api` function.
 
+What it prints is laid out by `tracker.terminal` (tables, listings, lines) or, for JSON, by
+`tracker.jsonout`; the command only picks the stream.
+
 Every `TrackerError` becomes `Error: <message>` on stderr and exit code 1; anything else is a
 bug and keeps its traceback. Standard output that cannot be written (a full disk) is one such
 error too; a reader that went away (`tracker diff ... | head -1`) ends the command silently.
@@ -13,19 +16,17 @@ import errno
 import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from tracker import __version__
-from tracker.diff import Category, ReleaseDiff, filter_diff
+from tracker.diff import Category
 from tracker.errors import TrackerError, printable
-from tracker.validity import Closure
 
 
 class _LazyModule:
@@ -39,10 +40,11 @@ class _LazyModule:
 
 
 if TYPE_CHECKING:
-    from tracker import api
+    from tracker import api, terminal
     from tracker.store import Store
 else:
     api = _LazyModule("tracker.api")
+    terminal = _LazyModule("tracker.terminal")
 
 # Piped output keeps whole lines (no wrapping to a guessed terminal width).
 console = Console(
@@ -190,52 +192,11 @@ def ingest(
 @click.pass_context
 def list_releases(ctx: click.Context, include_retracted: bool) -> None:
     """List stored releases in time order."""
-    infos = api.releases(_store(ctx), include_retracted=include_retracted)
-    if not infos:
-        console.print("no releases stored yet; run `tracker ingest FILE`")
+    listed = api.release_listing(_store(ctx), include_retracted=include_retracted)
+    if not listed:
+        console.print(terminal.NO_RELEASES)
         return
-    table = Table(show_edge=False, pad_edge=False)
-    columns = (
-        "release",
-        "issue",
-        "effective",
-        "kind",
-        "codes",
-        "content",
-        "source",
-        "cms",
-        "repairs",
-    )
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("issue", "codes") else "left")
-    if include_retracted:
-        table.add_column("state")
-    by_id = {info.id: info for info in api.releases(_store(ctx), include_retracted=True)}
-    for info in infos:
-        base = by_id.get(info.base_release_id) if info.base_release_id else None
-        row = [
-            info.label,
-            str(info.issue),
-            info.effective_date.isoformat(),
-            info.kind.value + (f" of {base.display}" if base else ""),
-            str(info.record_count),
-            info.content_sha256[:12],
-            printable(info.source_name),
-            printable(info.version_marker or ""),
-            str(len(info.anomalies)) if info.anomalies else "",
-        ]
-        if include_retracted:
-            row.append(printable(_release_state(info)))
-        table.add_row(*row)
-    console.print(table)
-
-
-def _release_state(info: Any) -> str:
-    """`retracted: reason` or `reinstated: reason` (the latest event), blank if never retracted."""
-    if info.last_event is None:
-        return ""
-    state = "retracted" if info.retracted else "reinstated"
-    return f"{state}: {info.last_event_reason or ''}"
+    console.print(terminal.release_table(listed, with_state=include_retracted))
 
 
 @cli.command()
@@ -256,56 +217,7 @@ def show(
     if release is not None:
         raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
     state = api.code_state(_store(ctx), code, as_of, known_at=known_at)
-    click.echo(_state_text(state), nl=False)
-
-
-def _state_text(state: api.CodeState) -> str:
-    interval = state.interval
-    status = state.status.value
-    if (
-        state.status is api.Status.ACTIVE
-        and interval is not None
-        and interval.end is not None
-        and interval.closure is not Closure.REUSED
-    ):
-        # Valid on the date, with its last valid day already known.
-        status += f", ends after {interval.end.isoformat()}"
-    lines = [
-        f"{state.code} on {state.on.isoformat()}: {status} (as known at {state.known_at.display})"
-    ]
-    if interval is not None and state.status is api.Status.TERMINATED and interval.end:
-        lines.append(f"terminated: last valid day {interval.end.isoformat()}")
-    elif interval is not None and state.status is api.Status.REMOVED and interval.closed_by:
-        lines.append(
-            f"removed: last seen in {interval.last_seen.display},"
-            f" absent from {interval.closed_by.display}"
-            f" (last valid day {interval.end.isoformat() if interval.end else '?'})"
-        )
-    elif interval is not None and state.status is api.Status.NOT_YET_EFFECTIVE:
-        lines.append(f"valid from: {interval.start.isoformat()}")
-    for replacement in state.replacements:
-        described = f"  {replacement.description}" if replacement.description else ""
-        lines.append(f"replaced by: {replacement.code}{described}")
-    if state.meaning is not None and state.meaning_release is not None:
-        lines.append(
-            f"meaning then: {state.meaning.long_description}"
-            f" (release {state.meaning_release.display})"
-        )
-    if state.known is not None and state.known_release is not None:
-        if state.known != state.meaning:
-            lines.append(
-                f"latest known: {state.known.long_description}"
-                f" (release {state.known_release.display})"
-            )
-        dated = state.status_record or state.known
-        added = dated.added_date.isoformat() if dated.added_date else "unknown"
-        source = interval.last_seen if interval is not None else state.known_release
-        lines.append(f"dates from release {source.display}: added {added}")
-        lines.extend(f"valid {item.text()}" for item in state.intervals)
-    else:
-        lines.append(f"no release up to {state.known_at.display} carries this code")
-    # Descriptions are file content: control characters and bidi overrides are shown escaped.
-    return "\n".join(printable(line) for line in lines) + "\n"
+    click.echo(terminal.code_state_text(state), nl=False)
 
 
 @cli.command()
@@ -326,35 +238,9 @@ def codes(
     """The code set as it stood on a date."""
     states = api.codes_as_of(_store(ctx), as_of, prefix=prefix, status=status, known_at=known_at)
     if fmt == "csv":
-        from tracker.csvout import CsvWriter
-
-        out = CsvWriter(sys.stdout, lineterminator="\n")
-        out.writerow(["code", "status", "description", "termination_date", "release"])
-        for state in states:
-            out.writerow(
-                [
-                    state.code,
-                    state.status.value,
-                    state.meaning.long_description if state.meaning else "",
-                    state.termination_date.isoformat() if state.termination_date else "",
-                    state.meaning_release.display if state.meaning_release else "",
-                ]
-            )
+        click.echo(terminal.code_listing_csv(states), nl=False)
         return
-    _print_columns(
-        ("code", "status", "description", "release"),
-        [
-            [
-                state.code,
-                state.status.value,
-                state.meaning.long_description if state.meaning else "",
-                state.meaning_release.display if state.meaning_release else "",
-            ]
-            for state in states
-        ],
-    )
-    which = "in any status" if status == "all" else status
-    click.echo(f"{len(states)} codes {which} on {as_of}")
+    _show(terminal.code_listing(states, status=status, on=as_of))
 
 
 @cli.command()
@@ -390,17 +276,9 @@ def validate(
         known_at=known_at,
         encoding=encoding,
     )
-    written = f", written to {printable(output)}" if output else ""
-    console.print(f"{summary.rows} rows checked{written}")
-    for status_name, count in sorted(summary.statuses.items(), key=lambda item: -item[1]):
-        console.print(f"  {status_name:<18} {count:>10}")
-    if summary.invalid_codes:
-        top = ", ".join(f"{code} ({n})" for code, n in summary.invalid_codes.most_common(10))
-        console.print(printable(f"top invalid codes: {top}"))
-    for line, problem in summary.bad_rows[:10]:
-        err_console.print(printable(f"{claims}:{line}: {problem}"))
-    if summary.bad_row_count > 10:
-        err_console.print(f"… and {summary.bad_row_count - 10} more rows that could not be checked")
+    out, err = terminal.validation_summary(summary, claims=claims, output=output)
+    _show(out)
+    _show(err, to=err_console)
     if fail_on_invalid and summary.invalid:
         ctx.exit(2)
 
@@ -436,162 +314,33 @@ def diff_command(
     if year is not None:
         if old or new:
             raise TrackerError("give either two releases or --year, not both")
-        year_result = api.diff_year(_store(ctx), year)
+        changes = api.year_changes(_store(ctx), year, categories=wanted, prefix=code_prefix)
         if fmt == "json":
             from tracker.jsonout import dump_json, year_json
 
-            filtered = api.filter_year(year_result, categories=wanted, prefix=code_prefix)
-            click.echo(dump_json(year_json(filtered)), nl=False)
+            click.echo(dump_json(year_json(changes.selected)), nl=False)
             return
-        overall = filter_diff(year_result.overall, categories=wanted, prefix=code_prefix)
-        _print_diff(overall)
-        if year_result.missing:
-            click.echo(f"not stored in {year}: {', '.join(year_result.missing)}")
-        for step in year_result.steps:
-            counts = step.counts_by_kind()
-            summary = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
-            if not step.reconciled:
-                summary += f"; {step.reconciliation.reason}"
-            click.echo(f"{step.old.display} → {step.new.display}: {summary}")
-        if year_result.transient:
-            console.print("\nborn and ended inside the year:")
-            for item in year_result.transient:
-                console.print(
-                    f"  {item.code}  {item.first_seen} → {item.ended.value} in {item.ended_in}"
-                    f"  {item.record.long_description}",
-                    markup=False,
-                )
+        _show(terminal.year_blocks(year, changes.year, changes.selected.overall))
         return
     if not old or not new:
         raise TrackerError("give two releases (tracker diff 2020-JAN 2020-APR) or --year 2020")
-    result = filter_diff(api.diff(_store(ctx), old, new), categories=wanted, prefix=code_prefix)
+    result = api.diff(_store(ctx), old, new, categories=wanted, prefix=code_prefix)
     if fmt == "json":
         from tracker.jsonout import diff_json, dump_json
 
         click.echo(dump_json(diff_json(result)), nl=False)
         return
-    _print_diff(result)
+    _show(terminal.diff_blocks(result))
 
 
-def _print_columns(headers: tuple[str, ...], rows: list[list[str]]) -> None:
-    """A plain aligned table for long listings of file content.
-
-    Rich tables take seconds for thousands of rows and read `[...]` in a description as
-    markup; these rows are code-set content, so they are printed as text, escaped.
-    """
-    cells = [[printable(cell) for cell in row] for row in rows]
-    widths = [
-        max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)
-    ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
-    click.echo("\n".join(lines))
-
-
-def _short(value: object, width: int = 60) -> str:
-    if value is None or value == "" or value == ():
-        return "—"
-    if isinstance(value, tuple | list):
-        text = " ".join(str(item) for item in value)
-    elif hasattr(value, "isoformat"):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _print_diff(result: ReleaseDiff) -> None:
-    reconciliation = result.reconciliation
-    status = (
-        f"reconciled: its action codes describe the changes since {reconciliation.reference}"
-        if reconciliation.reconciled
-        else reconciliation.reason
-    )
-    # Plain echo: a long reason stays on one line instead of being wrapped at the console width.
-    click.echo(
-        f"{result.old.display} ({result.old.effective_date.isoformat()}) → {result.new.display}"
-        f" ({result.new.effective_date.isoformat()}), {status}"
-    )
-    summary = result.summary_counts()
-    click.echo(
-        f"{summary['added']} codes added, {summary['changed']} codes changed,"
-        f" {summary['action_only']} with only the action code or its date changed,"
-        f" {summary['unchanged']} unchanged"
-        + (
-            f" ({summary['representation_only']} written differently, same meaning)"
-            if summary["representation_only"]
-            else ""
-        )
-    )
-    counts = Table(show_edge=False, pad_edge=False, title=None)
-    counts.add_column("kind")
-    counts.add_column("codes", justify="right")
-    for category in Category:
-        counts.add_column(category.value, justify="right")
-    by_category = result.counts_by_kind_category()
-    for kind, n in result.counts_by_kind().items():
-        row = [kind.value, str(n)]
-        row += [str(by_category[kind][category] or "") for category in Category]
-        counts.add_row(*row)
-    console.print(counts)
-    if result.changes:
-        rows: list[list[str]] = []
-        for change in result.changes:
-            flags = ",".join(sorted(flag.value for flag in change.flags))
-            if not change.fields:
-                record = change.new or change.old
-                description = record.long_description if record else ""
-                rows.append([change.code, change.kind.value, "", "", _short(description), flags])
-                continue
-            for index, field_change in enumerate(change.fields):
-                rows.append(
-                    [
-                        change.code if index == 0 else "",
-                        change.kind.value if index == 0 else "",
-                        field_change.field,
-                        _short(field_change.old),
-                        _short(field_change.new),
-                        ",".join(sorted(flag.value for flag in field_change.flags)),
-                    ]
-                )
-        _print_columns(("code", "kind", "field", "old", "new", "flags"), rows)
-    if result.findings:
-        click.echo(f"\nreconciliation: {len(result.findings)} findings")
-        click.echo(
-            "\n".join(
-                printable(f"  {finding.code}  {finding.message}") for finding in result.findings
-            )
-        )
-    _print_companions(result)
-
-
-def _print_companions(result: ReleaseDiff) -> None:
-    """CMS's transaction report against its data file, and corrections kept with the release."""
-    from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
-
-    check = result.transaction_report
-    if check is not None:
-        click.echo()
-        click.echo(
-            printable(
-                f"CMS's transaction report vs its data file ({check.report}):"
-                f" {check.codes_listed} codes listed, {len(check.disagreements)} disagreements"
-            )
-        )
-        for item in check.disagreements:
-            click.echo(
-                printable(
-                    f"  {item.code}  {DISAGREEMENT_TITLES[item.kind]}: report"
-                    f" {item.report_action or '—'}, file {item.file_action or '—'}"
-                )
-            )
-    for listing in result.corrections:
-        click.echo()
-        click.echo(printable(f"corrections {listing.file}: {listing.note}"))
-        click.echo("\n".join(printable(f"  {row}") for row in listing.rows))
+def _show(blocks: Sequence[terminal.Block], *, to: Console | None = None) -> None:
+    """Print what `tracker.terminal` laid out: a string as whole lines, as it is; a table or
+    text through the console (standard output, or `to`)."""
+    for block in blocks:
+        if isinstance(block, str):
+            click.echo(block, err=to is err_console)
+        else:
+            (to or console).print(block)
 
 
 @cli.command()
@@ -622,29 +371,16 @@ def report(
     elif not (old and new):
         raise TrackerError("give two releases (tracker report 2020-JAN 2020-APR) or --year 2020")
     store = _store(ctx)
-
-    def build() -> str:
-        if year is not None:
-            return api.report_year(store, year, fmt, templates=templates)
-        assert old is not None and new is not None
-        return api.report(store, old, new, fmt, templates=templates)
-
     if output is None:
-        click.echo(build(), nl=False)
+        document = api.report_document(
+            store, old=old, new=new, year=year, fmt=fmt, templates=templates
+        )
+        click.echo(document, nl=False)
         return
-    from tracker.outputfile import open_output, sqlite_file
-
-    # Opened (checked, its temporary file made) before the report is built: a refused or
-    # unwritable output fails at once, and an interrupted run leaves the old file as it was.
-    with open_output(
-        output,
-        database=sqlite_file(store.engine.url),
-        input_folders=[templates] if templates is not None else [],
-        newline="",
-    ) as stream:
-        text = build()
-        stream.write(text)
-    console.print(printable(f"wrote {output} ({len(text.encode('utf-8'))} bytes)"))
+    written = api.write_report(
+        store, output, old=old, new=new, year=year, fmt=fmt, templates=templates
+    )
+    console.print(printable(f"wrote {output} ({written} bytes)"))
 
 
 @cli.command()
@@ -653,42 +389,13 @@ def report(
 @click.pass_context
 def history(ctx: click.Context, code: str, fmt: str) -> None:
     """Every release in which CODE first appears, changes, ends, is purged or comes back."""
-    store = _store(ctx)
-    events = api.history(store, code)
-    intervals = api.validity(store, code)
+    found = api.history_and_validity(_store(ctx), code)
     if fmt == "json":
         from tracker.jsonout import dump_json, history_json
 
-        click.echo(dump_json(history_json(code.strip().upper(), intervals, events)), nl=False)
+        click.echo(dump_json(history_json(found.code, found.intervals, found.events)), nl=False)
         return
-    _print_columns(
-        ("release", "effective", "event", "field", "old", "new", "flags"), _event_rows(events)
-    )
-    for interval in intervals:
-        click.echo(printable(f"valid {interval.text()}"))
-
-
-def _event_rows(events: list[api.HistoryEvent]) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for event in events:
-        head = [event.release.display, event.release.effective_date.isoformat(), event.kind.value]
-        flags = ",".join(sorted(f.value for f in event.change.flags)) if event.change else ""
-        fields = event.change.fields if event.change else ()
-        if not fields:
-            description = event.record.long_description if event.record else ""
-            rows.append([*head, "", "", _short(description), flags])
-            continue
-        for index, field_change in enumerate(fields):
-            rows.append(
-                [
-                    *(head if index == 0 else ["", "", ""]),
-                    field_change.field,
-                    _short(field_change.old),
-                    _short(field_change.new),
-                    flags if index == 0 else "",
-                ]
-            )
-    return rows
+    _show(terminal.history_lines(found.events, found.intervals))
 
 
 @cli.command()
@@ -697,19 +404,12 @@ def _event_rows(events: list[api.HistoryEvent]) -> list[list[str]]:
 def verify(ctx: click.Context, no_reparse: bool) -> None:
     """Re-hash every stored source and snapshot and report any mismatch."""
     report = api.verify(_store(ctx), reparse=not no_reparse)
-    for repair in report.repairs:
-        console.print(f"repaired {repair}", markup=False)
-    for problem in report.problems:
-        err_console.print(f"MISMATCH {problem}", markup=False)
-    summary = (
-        f"{report.releases_checked} releases, {report.record_versions_checked} record versions"
-    )
-    if report.repairs:
-        summary += f" (repairs of CMS's files on record: {len(report.repairs)})"
-    if report.ok:
-        console.print(f"ok: {summary} verified")
-        return
-    raise TrackerError(f"{len(report.problems)} problems found in {summary}")
+    out, err, summary = terminal.verify_lines(report)
+    _show(out)
+    _show(err, to=err_console)
+    if not report.ok:
+        raise TrackerError(summary)
+    console.print(summary)
 
 
 @cli.command()
@@ -741,10 +441,10 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
-    store = api.open_store(ctx.find_root().obj["db"], migrate=False)
-    ctx.call_on_close(store.close)
-    before, after = api.upgrade_db(store)
-    console.print(printable(f"{store.url}: schema at revision {after} (was {before or 'empty'})"))
+    done = api.upgrade_database(ctx.find_root().obj["db"])
+    console.print(
+        printable(f"{done.url}: schema at revision {done.after} (was {done.before or 'empty'})")
+    )
 
 
 def main() -> None:
