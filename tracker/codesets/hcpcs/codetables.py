@@ -501,8 +501,8 @@ class ActionCode(StrEnum):
         return ACTION_CODES[self.value]
 
 
-# Table names for `decode`, plus the `Record` field each one decodes, so callers can decode a
-# field by its own name without a second mapping of their own.
+# Table names for `decode`, plus the `Record` field each one decodes (the layout table says
+# which), so callers can decode a field by its own name without a mapping of their own.
 TABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "action": ACTION_CODES,
