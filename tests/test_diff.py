@@ -13,9 +13,9 @@ import pytest
 from conftest import CONSECUTIVE_PAIRS, RealReleases
 
 from tests.jsonschema_subset import validate
+from tracker.codesets.hcpcs import HCPCS
 from tracker.codesets.hcpcs.record import FIELD_NAMES, Record, RecordKind
 from tracker.diff import (
-    FIELD_CATEGORIES,
     REUSE_SIMILARITY_THRESHOLD,
     Category,
     ChangeKind,
@@ -51,6 +51,10 @@ def rec(code: str = "J0001", **fields: Any) -> Record:
     return Record(**base)
 
 
+# Each field's category as HCPCS's field table gives it.
+FIELD_CATEGORIES = {spec.name: Category(spec.category) for spec in HCPCS.fields}
+
+
 def snap(label: str, *records: Record) -> Snapshot:
     return Snapshot.from_records(adhoc_info(label), records)
 
@@ -63,7 +67,8 @@ def findings_of(diff: ReleaseDiff, code: str) -> set[tuple[Rule, Direction, str]
 
 
 def test_every_field_but_code_has_a_category() -> None:
-    assert set(FIELD_CATEGORIES) == set(FIELD_NAMES) - {"code"}
+    assert [spec.name for spec in HCPCS.fields] == [name for name in FIELD_NAMES if name != "code"]
+    assert FIELD_CATEGORIES["long_description"] is Category.DESCRIPTION
     assert FIELD_CATEGORIES["kind"] is Category.CLASSIFICATION
     assert FIELD_CATEGORIES["xrefs"] is Category.CROSSWALK
     assert FIELD_CATEGORIES["action_code"] is Category.ACTION

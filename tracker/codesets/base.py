@@ -29,6 +29,16 @@ class SourceFile:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a code set's record, as the diff and the pages need it."""
+
+    name: str  # attribute of the record and key of its to_dict()
+    label: str  # for people: "Long description"
+    category: str  # the diff's category for a change of this field
+    repeated: bool = False  # a tuple whose positions matter
+
+
 @runtime_checkable
 class CodeRecord(Protocol):
     """One code's record in one release, as every code set's record type provides it.
@@ -86,6 +96,8 @@ class CodeSet(Protocol):
     # Whether records carry their own end date (HCPCS's termination date). Without one, a
     # code's validity interval closes where the next release in force no longer carries it.
     has_end_dates: bool
+    # Every field the diff compares (the code excluded), in the order pages and diffs show them.
+    fields: tuple[FieldSpec, ...]
 
     def normalize_code(self, text: str) -> str | None:
         """A code as a user typed it (any case, with or without a dot) in its stored form, or

@@ -6,10 +6,15 @@ turns two snapshots into them; `wording` measures how far two descriptions diffe
 year's releases together. Rendering (JSON, CSV, Markdown, HTML) is never done here.
 """
 
-from tracker.diff.compare import apply_diff, diff_records, diff_snapshots, equivalent
+from tracker.diff.compare import (
+    apply_diff,
+    compare_fields,
+    diff_records,
+    diff_snapshots,
+    equivalent,
+)
 from tracker.diff.model import (
     ACTION_NAMES,
-    FIELD_CATEGORIES,
     SCHEMA_VERSION,
     Category,
     ChangeKind,
@@ -32,7 +37,6 @@ from tracker.diff.year import diff_year
 
 __all__ = [
     "ACTION_NAMES",
-    "FIELD_CATEGORIES",
     "REUSE_SIMILARITY_THRESHOLD",
     "SCHEMA_VERSION",
     "Category",
@@ -48,6 +52,7 @@ __all__ = [
     "TransientCode",
     "YearDiff",
     "apply_diff",
+    "compare_fields",
     "description_similarity",
     "diff_records",
     "diff_snapshots",

@@ -1,5 +1,10 @@
 """What changed between two releases, field by field, and whether CMS's action codes say so.
 
+Records are compared through their code set's field table (`CodeSet.fields`: each field's
+name, category and whether it is repeated), so this module reads no code set's layout; the
+HCPCS-specific decision whether and how to reconcile declared action codes lives in
+`tracker.diff.reconcile`.
+
 The diff is built in three passes so that it stays fast on a real release pair (about 7,000
 codes, of which a few hundred change):
 
@@ -32,20 +37,13 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracker.codesets.hcpcs.calendar import (
-    Reference,
-    decide,
-    not_requested,
-    reference_from_records,
-    reference_of,
-)
-from tracker.codesets.hcpcs.record import TUPLE_FIELDS, Record
+from tracker.codesets import get_code_set
+from tracker.codesets.base import CodeRecord, FieldSpec
 from tracker.diff.model import (
     BOOKKEEPING,
-    COMPARED_FIELDS,
-    FIELD_CATEGORIES,
+    Category,
     ChangeKind,
     CodeChange,
     FieldChange,
@@ -54,10 +52,17 @@ from tracker.diff.model import (
     ItemChange,
     ReleaseDiff,
 )
-from tracker.diff.reconcile import reconcile
+from tracker.diff.reconcile import Reference, decide_reconciliation, reconcile
 from tracker.diff.wording import REUSE_SIMILARITY_THRESHOLD, description_similarity, is_cosmetic
 from tracker.errors import ReleaseError
 from tracker.release import Snapshot
+
+if TYPE_CHECKING:
+    # The diff's model carries HCPCS records (see `tracker.diff.model`); only for annotations.
+    from tracker.codesets.hcpcs.record import Record
+
+# The code set whose fields `diff_records` compares unless told otherwise.
+DEFAULT_CODE_SET = "hcpcs"
 
 
 def equivalent(name: str, old: Any, new: Any) -> bool:
@@ -76,11 +81,17 @@ def equivalent(name: str, old: Any, new: Any) -> bool:
     return False
 
 
-def diff_records(old: Record, new: Record) -> CodeChange | None:
-    """The change between two versions of one code, or None when they mean the same."""
+def diff_records(
+    old: Record, new: Record, fields: Sequence[FieldSpec] | None = None
+) -> CodeChange | None:
+    """The change between two versions of one code, or None when they mean the same.
+
+    `fields` are the code set's (default: HCPCS's).
+    """
     if old == new:
         return None
-    change = _build_changes([(old, new)])[0]
+    compared = fields if fields is not None else get_code_set(DEFAULT_CODE_SET).fields
+    change = _build_changes([(old, new)], compared)[0]
     return change if change.fields else None
 
 
@@ -91,6 +102,7 @@ def diff_snapshots(
     reconciling: bool = True,
     stored: Collection[str] | None = None,
     reference: Reference | None = None,
+    fields: Sequence[FieldSpec] | None = None,
 ) -> ReleaseDiff:
     """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s action codes.
 
@@ -102,6 +114,8 @@ def diff_snapshots(
     codes whose record did not change (CMS repeats some actions: a stale A is a
     disagreement), so in that mode the unchanged records of `new` are loaded too (except those
     the snapshot already says are declared N, which cannot disagree); they are never compared.
+    Records are compared field by field through `fields`, by default those of the snapshots'
+    code set.
     """
     if old.info.code_set != new.info.code_set:
         raise ReleaseError(
@@ -116,16 +130,10 @@ def diff_snapshots(
     )
     unchanged = len(new_hashes) - len(added) - len(differing)
 
-    every_new: Mapping[str, Record] | None = None
-    if reconciling:
-        if reference is None and new.actions is None:
-            # Without the action index every record is read to find the A codes; the same
-            # records then serve the diff and the reconciliation.
-            every_new = new.records(new_hashes)
-            reference = reference_from_records(new.info.label, every_new.values())
-        decision = decide(old.info, new.info, reference or reference_of(new), stored)
-    else:
-        decision = not_requested(old.info, new.info)
+    compared = fields if fields is not None else get_code_set(new.info.code_set).fields
+    decision, every_new = decide_reconciliation(
+        old, new, reconciling=reconciling, stored=stored, reference=reference
+    )
     consecutive = decision.reconciled
     old_records = old.records(purged + differing)
     new_codes: Iterable[str] = added + differing
@@ -148,7 +156,8 @@ def diff_snapshots(
     ]
     changes += [CodeChange(code, ChangeKind.PURGED, old_records[code], None) for code in purged]
     representation_only: list[CodeChange] = []
-    for change in _build_changes([(old_records[code], new_records[code]) for code in differing]):
+    pairs = [(old_records[code], new_records[code]) for code in differing]
+    for change in _build_changes(pairs, compared):
         if change.fields:
             changes.append(change)
         else:
@@ -170,49 +179,66 @@ def diff_snapshots(
     )
 
 
-def _build_changes(pairs: Sequence[tuple[Record, Record]]) -> list[CodeChange]:
-    """CodeChanges for (old, new) pairs of one code each that are known to differ."""
-    differing: list[list[str]] = []
+def compare_fields(
+    pairs: Sequence[tuple[CodeRecord, CodeRecord]], fields: Sequence[FieldSpec]
+) -> list[tuple[tuple[FieldChange, ...], tuple[FieldChange, ...]]]:
+    """For (old, new) pairs of one code each, of any code set: the changes of each pair, and
+    the fields that differ only in representation (`equivalent`), each in `fields` order.
+
+    Fields are read by name (`getattr`); a repeated field's changed slots come from one DeepDiff
+    call over all pairs.
+    """
+    differing: list[list[FieldSpec]] = []
     tuple_old: dict[str, dict[str, tuple[str, ...]]] = {}
     tuple_new: dict[str, dict[str, tuple[str, ...]]] = {}
-    representation: list[list[str]] = []
+    representation: list[list[FieldSpec]] = []
     for index, (old, new) in enumerate(pairs):
-        unequal = [name for name in COMPARED_FIELDS if getattr(old, name) != getattr(new, name)]
-        names: list[str] = []
-        same: list[str] = []
-        for name in unequal:
-            if equivalent(name, getattr(old, name), getattr(new, name)):
-                same.append(name)
+        unequal = [spec for spec in fields if getattr(old, spec.name) != getattr(new, spec.name)]
+        changed: list[FieldSpec] = []
+        same: list[FieldSpec] = []
+        for spec in unequal:
+            if equivalent(spec.name, getattr(old, spec.name), getattr(new, spec.name)):
+                same.append(spec)
             else:
-                names.append(name)
-        differing.append(names)
+                changed.append(spec)
+        differing.append(changed)
         representation.append(same)
-        for name in names:
-            if name in TUPLE_FIELDS:
+        for spec in changed:
+            if spec.repeated:
                 key = str(index)
-                tuple_old.setdefault(key, {})[name] = getattr(old, name)
-                tuple_new.setdefault(key, {})[name] = getattr(new, name)
+                tuple_old.setdefault(key, {})[spec.name] = getattr(old, spec.name)
+                tuple_new.setdefault(key, {})[spec.name] = getattr(new, spec.name)
     items = _tuple_item_changes(tuple_old, tuple_new)
+    return [
+        (
+            tuple(
+                _field_change(spec, old, new, items.get((str(index), spec.name), ()))
+                for spec in changed
+            ),
+            tuple(_field_change(spec, old, new, ()) for spec in same),
+        )
+        for index, ((old, new), changed, same) in enumerate(
+            zip(pairs, differing, representation, strict=True)
+        )
+    ]
 
-    out: list[CodeChange] = []
-    for index, ((old, new), names, same) in enumerate(
-        zip(pairs, differing, representation, strict=True)
-    ):
-        fields = tuple(
-            _field_change(name, old, new, items.get((str(index), name), ())) for name in names
+
+def _build_changes(
+    pairs: Sequence[tuple[Record, Record]], fields: Sequence[FieldSpec]
+) -> list[CodeChange]:
+    """CodeChanges for (old, new) pairs of one code each that are known to differ."""
+    return [
+        CodeChange(
+            code=new.code,
+            kind=_kind(old, new) if changes else ChangeKind.UNCHANGED,
+            old=old,
+            new=new,
+            fields=changes,
+            flags=_code_flags(changes),
+            representation=same,
         )
-        out.append(
-            CodeChange(
-                code=new.code,
-                kind=_kind(old, new) if fields else ChangeKind.UNCHANGED,
-                old=old,
-                new=new,
-                fields=fields,
-                flags=_code_flags(fields),
-                representation=tuple(_field_change(name, old, new, ()) for name in same),
-            )
-        )
-    return out
+        for (old, new), (changes, same) in zip(pairs, compare_fields(pairs, fields), strict=True)
+    ]
 
 
 def _tuple_item_changes(
@@ -263,8 +289,9 @@ def _present(value: Any) -> str | None:
 
 
 def _field_change(
-    name: str, old: Record, new: Record, items: tuple[ItemChange, ...]
+    spec: FieldSpec, old: CodeRecord, new: CodeRecord, items: tuple[ItemChange, ...]
 ) -> FieldChange:
+    name = spec.name
     before, after = getattr(old, name), getattr(new, name)
     flags: set[Flag] = set()
     if name in ("long_description", "short_description") and is_cosmetic(before, after):
@@ -277,7 +304,7 @@ def _field_change(
         flags.add(Flag.REUSED)
     if name == "added_date" and before is not None and after is not None and after > before:
         flags.add(Flag.REUSED)
-    return FieldChange(name, FIELD_CATEGORIES[name], before, after, frozenset(flags), items)
+    return FieldChange(name, Category(spec.category), before, after, frozenset(flags), items)
 
 
 def _kind(old: Record, new: Record) -> ChangeKind:

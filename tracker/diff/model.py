@@ -17,7 +17,7 @@ from tracker.codesets.hcpcs.calendar import (
     Reconciliation,
 )
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
-from tracker.codesets.hcpcs.record import FIELD_NAMES, Record
+from tracker.codesets.hcpcs.record import Record
 from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.release import ReleaseInfo
 
@@ -47,6 +47,8 @@ class ChangeKind(StrEnum):
 
 
 class Category(StrEnum):
+    """What a field change is about; a code set's `FieldSpec.category` names one of these."""
+
     LIFECYCLE = "lifecycle"
     DESCRIPTION = "description"
     PAYMENT = "payment"
@@ -80,37 +82,6 @@ class Rule(StrEnum):
     """The action effective date went back in time."""
     PURGED_ACTIVE = "purged_active"
     """A code with no termination date vanished: nothing in the new release declares it."""
-
-
-# Kind is the modifier/procedure split: a code changing kind is a reclassification.
-FIELD_CATEGORIES: Mapping[str, Category] = {
-    "kind": Category.CLASSIFICATION,
-    "long_description": Category.DESCRIPTION,
-    "short_description": Category.DESCRIPTION,
-    "pricing_indicators": Category.PAYMENT,
-    "multiple_pricing_indicator": Category.PAYMENT,
-    "cim_references": Category.REFERENCE,
-    "mcm_references": Category.REFERENCE,
-    "statute": Category.REFERENCE,
-    "lab_certifications": Category.REFERENCE,
-    "xrefs": Category.CROSSWALK,
-    "coverage": Category.COVERAGE,
-    "asc_group": Category.PAYMENT,
-    "asc_effective_date": Category.PAYMENT,
-    "mog_group": Category.PAYMENT,
-    "mog_indicator": Category.PAYMENT,
-    "mog_effective_date": Category.PAYMENT,
-    "processing_note": Category.REFERENCE,
-    "betos": Category.CLASSIFICATION,
-    "types_of_service": Category.CLASSIFICATION,
-    "anesthesia_base_units": Category.PAYMENT,
-    "added_date": Category.LIFECYCLE,
-    "action_effective_date": Category.LIFECYCLE,
-    "termination_date": Category.LIFECYCLE,
-    "action_code": Category.ACTION,
-}
-COMPARED_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_NAMES if name != "code")
-assert set(COMPARED_FIELDS) == set(FIELD_CATEGORIES), "every record field needs a category"
 
 
 @dataclass(frozen=True, slots=True)

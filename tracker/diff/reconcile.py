@@ -8,11 +8,19 @@ N -> no change. Every disagreement is a `Finding`, with its message in English h
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tracker.codesets.hcpcs.calendar import (
+    Reconciliation,
+    Reference,
+    decide,
+    not_requested,
+    reference_from_records,
+    reference_of,
+)
 from tracker.codesets.hcpcs.record import Record
 from tracker.diff.model import (
     ACTION_NAMES,
@@ -25,7 +33,9 @@ from tracker.diff.model import (
     Flag,
     Rule,
 )
-from tracker.release import ReleaseInfo
+from tracker.release import ReleaseInfo, Snapshot
+
+__all__ = ["Reference", "decide_reconciliation", "reconcile"]
 
 # The action letter that a change in each category (or field) calls for. Administrative fields
 # (references, crosswalk) and coverage are what F and B declare.
@@ -140,6 +150,29 @@ def _declared_seen(declared: str, seen: frozenset[str], record: Record) -> bool:
         # release): the termination being in force is what D states.
         return record.termination_date is not None
     return declared in seen
+
+
+def decide_reconciliation(
+    old: Snapshot,
+    new: Snapshot,
+    *,
+    reconciling: bool,
+    stored: Collection[str] | None,
+    reference: Reference | None,
+) -> tuple[Reconciliation, Mapping[str, Record] | None]:
+    """Whether `new`'s action codes are reconciled against `old` (see `decide`), and the
+    records of `new` if every one had to be read to find its reference (None otherwise).
+
+    Without the snapshot's action index every record is read to find the A codes that decide
+    the reference; the same records then serve the diff and the reconciliation.
+    """
+    if not reconciling:
+        return not_requested(old.info, new.info), None
+    every_new: Mapping[str, Record] | None = None
+    if reference is None and new.actions is None:
+        every_new = new.records(new.hashes)
+        reference = reference_from_records(new.info.label, every_new.values())
+    return decide(old.info, new.info, reference or reference_of(new), stored), every_new
 
 
 def reconcile(

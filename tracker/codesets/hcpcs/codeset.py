@@ -11,6 +11,7 @@ from datetime import date
 from tracker.codesets.base import CodeRecord, CodeSet, SourceFile, StoredColumns
 from tracker.codesets.hcpcs.codetables import FAMILY_ORDER, code_family
 from tracker.codesets.hcpcs.filenames import infer_label
+from tracker.codesets.hcpcs.layout import FIELDS
 from tracker.codesets.hcpcs.parsers import PARSERS, parse_source
 from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
@@ -31,6 +32,7 @@ class Hcpcs:
     title = "HCPCS Level II"
     code_width = CODE_WIDTH
     has_end_dates = True
+    fields = FIELDS
 
     def normalize_code(self, text: str) -> str | None:
         code = text.strip().upper()

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
+from tracker.codesets.hcpcs.layout import RECORD_FIELDS
+
 
 def _table(entries: dict[str, str]) -> Mapping[str, str]:
     return MappingProxyType(entries)
@@ -499,8 +501,8 @@ class ActionCode(StrEnum):
         return ACTION_CODES[self.value]
 
 
-# Table names for `decode`, plus the `Record` field each one decodes, so callers can decode a
-# field by its own name without a second mapping of their own.
+# Table names for `decode`, plus the `Record` field each one decodes (the layout table says
+# which), so callers can decode a field by its own name without a mapping of their own.
 TABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "action": ACTION_CODES,
@@ -517,18 +519,7 @@ TABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     }
 )
 FIELD_TABLES: Mapping[str, str] = MappingProxyType(
-    {
-        "action_code": "action",
-        "coverage": "coverage",
-        "pricing_indicators": "pricing_indicator",
-        "multiple_pricing_indicator": "multiple_pricing_indicator",
-        "lab_certifications": "lab_certification",
-        "betos": "betos",
-        "types_of_service": "type_of_service",
-        "asc_group": "asc_group",
-        "mog_group": "mog_group",
-        "mog_indicator": "mog_indicator",
-    }
+    {field.name: field.table for field in RECORD_FIELDS if field.table}
 )
 
 

@@ -24,6 +24,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from tracker.codesets.hcpcs.layout import DATE_FIELDS, RECORD_FIELDS, TUPLE_FIELDS
+
 
 class RecordKind(StrEnum):
     PROCEDURE = "procedure"
@@ -54,8 +56,9 @@ def normalize_tuple(values: Iterable[str | None]) -> tuple[str, ...]:
 class Record:
     """One HCPCS procedure or modifier as of one release.
 
-    Field names follow the CMS record layout; `tracker.codesets.hcpcs.codetables` decodes the
-    coded values.
+    Field names follow the CMS record layout (`tracker.codesets.hcpcs.layout`, which says
+    where each one is read from and written to); `tracker.codesets.hcpcs.codetables` decodes
+    the coded values.
     """
 
     code: str
@@ -150,25 +153,8 @@ class Record:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Record))
-DATE_FIELDS = frozenset(
-    {
-        "asc_effective_date",
-        "mog_effective_date",
-        "added_date",
-        "action_effective_date",
-        "termination_date",
-    }
-)
-TUPLE_FIELDS = frozenset(
-    {
-        "pricing_indicators",
-        "cim_references",
-        "mcm_references",
-        "lab_certifications",
-        "xrefs",
-        "types_of_service",
-    }
-)
+# The record and its layout declare the same fields, in the same order.
+assert tuple(field.name for field in RECORD_FIELDS) == FIELD_NAMES, "Record and layout differ"
 _DATE_FIELD_ORDER = tuple(name for name in FIELD_NAMES if name in DATE_FIELDS)
 _TUPLE_FIELD_ORDER = tuple(name for name in FIELD_NAMES if name in TUPLE_FIELDS)
 _PLAIN_FIELDS = tuple(

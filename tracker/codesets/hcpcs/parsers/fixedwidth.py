@@ -18,21 +18,28 @@ one, brings back to the layout is an error naming file and line.
 from __future__ import annotations
 
 import codecs
-import functools
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tracker.codesets.hcpcs.codetables import ACTION_CODES
+from tracker.codesets.hcpcs.layout import (
+    BY_NAME,
+    DESCRIPTION,
+    LAYOUT,
+    RECORD_FIELDS,
+    RECORD_LENGTH,
+    LayoutField,
+)
 from tracker.codesets.hcpcs.parsers.base import (
     CONTINUATION_IDS,
     FIRST_LINE_IDS,
     SourceFile,
-    fast_text,
     fast_tuple,
     first_line_kind,
 )
+from tracker.codesets.hcpcs.parsers.build import RecordBuilder
 from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
@@ -41,15 +48,18 @@ from tracker.codesets.hcpcs.record import (
     Record,
     RecordKind,
     SourceMember,
-    parse_asc_fields,
-    parse_base_units,
-    parse_cms_date,
 )
 from tracker.errors import ParseError
 
-RECORD_LENGTH = 320
-# A first line must reach at least the code added date (position 276) to carry its details.
-MIN_FIRST_LINE = 276
+# A first line must reach at least the end of the code added date (position 276) to carry
+# its details.
+MIN_FIRST_LINE = BY_NAME["added_date"].end
+# Where a line says what it is: code, sequence number (digits on every record line), record id.
+_CODE = BY_NAME["code"].span
+_SEQUENCE = LAYOUT[1].span
+_RECORD_ID = BY_NAME["kind"].start - 1
+_ADDED_DATE = BY_NAME["added_date"].span
+_ACTION_CODE = BY_NAME["action_code"].span
 # At most this many stray bytes before a code are taken for debris; a TAB stands for at most
 # this many spaces (the widest tab stop an editor uses).
 MAX_STRAY = 3
@@ -81,12 +91,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def looks_like_record(line: str) -> bool:
-    return len(line) >= 11 and line[5:10].isdigit()
-
-
-def _slice(line: str, start: int, end: int) -> str:
-    """1-based inclusive positions, as the CMS layout documents them."""
-    return line[start - 1 : end]
+    return len(line) >= 11 and line[_SEQUENCE].isdigit()
 
 
 @dataclass
@@ -98,67 +103,27 @@ class _Pending:
     long_parts: list[str] = field(default_factory=list)
 
 
-# Dates repeat thousands of times per release (a few hundred distinct values): parse each once.
-_cms_date = functools.lru_cache(maxsize=4096)(parse_cms_date)
+def _slots(field: LayoutField) -> Callable[[str], tuple[str, ...]]:
+    """A repeated field's slots from its text, trailing blanks dropped."""
+    width, count = field.width, field.slots
+    parts = tuple(slice(i * width, (i + 1) * width) for i in range(count))
+
+    def read(span: str) -> tuple[str, ...]:
+        # Most repeated fields are blank, and skip slicing.
+        if not span or span.isspace():
+            return ()
+        return fast_tuple(list(map(span.__getitem__, parts)))
+
+    return read
 
 
-def _group(start: int, width: int, count: int) -> tuple[slice, tuple[slice, ...]]:
-    """A repeated field's whole span and each slot's slice (1-based start, as documented)."""
-    first = start - 1
-    parts = tuple(slice(first + i * width, first + (i + 1) * width) for i in range(count))
-    return slice(first, first + width * count), parts
-
-
-_PRICE = _group(120, 2, 4)
-_CIM = _group(129, 6, 3)
-_MCM = _group(147, 8, 3)
-_LABCERT = _group(181, 3, 8)
-_XREF = _group(205, 5, 5)
-_TOS = _group(261, 1, 5)
-
-
-def _slots(line: str, group: tuple[slice, tuple[slice, ...]]) -> tuple[str, ...]:
-    """A repeated field's slots, trailing blanks dropped; most are blank and skip slicing."""
-    span = line[group[0]]
-    if not span or span.isspace():
-        return ()
-    return fast_tuple(list(map(line.__getitem__, group[1])))
+# Each field's slice of a padded first line.
+_BUILDER = RecordBuilder({field.name: field.span for field in RECORD_FIELDS}, _slots)
 
 
 def record_from_line(line: str, kind: RecordKind, long_description: str) -> Record:
-    """Build a record from a padded first line; raises ValueError naming the bad field.
-
-    Slices are written 0-based here (`line[230:232]` is layout positions 231-232): a function
-    call per field was a third of the parse.
-    """
-    asc_group, asc_date = parse_asc_fields(line[230:232], line[232:240])
-    return Record(
-        code=line[0:5].strip(),
-        kind=kind,
-        long_description=fast_text(long_description),
-        short_description=fast_text(line[91:119]),
-        pricing_indicators=_slots(line, _PRICE),
-        multiple_pricing_indicator=line[127:128].strip(),
-        cim_references=_slots(line, _CIM),
-        mcm_references=_slots(line, _MCM),
-        statute=fast_text(line[170:180]),
-        lab_certifications=_slots(line, _LABCERT),
-        xrefs=_slots(line, _XREF),
-        coverage=line[229:230].strip(),
-        asc_group=asc_group,
-        asc_effective_date=asc_date,
-        mog_group=line[240:243].strip(),
-        mog_indicator=line[243:244].strip(),
-        mog_effective_date=_cms_date(line[244:252]),
-        processing_note=line[252:256].strip(),
-        betos=line[256:259].strip(),
-        types_of_service=_slots(line, _TOS),
-        anesthesia_base_units=parse_base_units(line[265:268]),
-        added_date=_cms_date(line[268:276]),
-        action_effective_date=_cms_date(line[276:284]),
-        termination_date=_cms_date(line[284:292]),
-        action_code=line[292:293].strip(),
-    )
+    """Build a record from a padded first line; raises ValueError naming the bad field."""
+    return _BUILDER.build(line.__getitem__, line[_CODE].strip(), kind, long_description)
 
 
 class FixedWidthParser:
@@ -227,7 +192,7 @@ class FixedWidthParser:
                         source.name,
                         number,
                         "stray-byte",
-                        f"removed {stray!r} before code {line[0:5].strip()}",
+                        f"removed {stray!r} before code {line[_CODE].strip()}",
                     )
                 )
             if not looks_like_record(line):
@@ -258,8 +223,8 @@ class FixedWidthParser:
                     )
                 )
                 line = line[:RECORD_LENGTH]
-            record_id = line[10]
-            code = line[0:5].strip()
+            record_id = line[_RECORD_ID]
+            code = line[_CODE].strip()
             if record_id in FIRST_LINE_IDS:
                 if pending is not None:
                     yield self._finish(source, pending)
@@ -279,7 +244,7 @@ class FixedWidthParser:
                     )
                 first_line_of[code] = number
                 pending = _Pending(number, line.ljust(RECORD_LENGTH), kind, code)
-                pending.long_parts.append(_slice(line, 12, 91))
+                pending.long_parts.append(line[DESCRIPTION.span])
             elif record_id in CONTINUATION_IDS:
                 if pending is None or pending.code != code:
                     raise ParseError(
@@ -287,7 +252,7 @@ class FixedWidthParser:
                         f"continuation line for {code!r} does not follow that code's first line",
                         number,
                     )
-                pending.long_parts.append(_slice(line, 12, 91))
+                pending.long_parts.append(line[DESCRIPTION.span])
             else:
                 raise ParseError(
                     source.name, f"record id {record_id!r} is not 3, 4, 7 or 8", number
@@ -312,10 +277,10 @@ class FixedWidthParser:
 
 def _code_fits(line: str) -> bool:
     """Code, sequence number and record id in place, as a record line of the layout has them."""
-    if not looks_like_record(line) or line[10] not in "3478":
+    if not looks_like_record(line) or line[_RECORD_ID] not in "3478":
         return False
-    pattern = MODIFIER_PATTERN if line[10] in "78" else CODE_PATTERN
-    return pattern.match(line[0:5].strip()) is not None
+    pattern = MODIFIER_PATTERN if line[_RECORD_ID] in "78" else CODE_PATTERN
+    return pattern.match(line[_CODE].strip()) is not None
 
 
 def _stray_prefix(line: str) -> str | None:
@@ -339,8 +304,8 @@ def _usual_lengths(lines: Sequence[str]) -> dict[bool, int | None]:
     counts: dict[bool, Counter[int]] = {True: Counter(), False: Counter()}
     for raw in lines:
         line = raw.rstrip("\x1a")
-        if "\t" not in line and looks_like_record(line) and line[10] in "3478":
-            counts[line[10] in "37"][len(line)] += 1
+        if "\t" not in line and looks_like_record(line) and line[_RECORD_ID] in "3478":
+            counts[line[_RECORD_ID] in "37"][len(line)] += 1
     usual: dict[bool, int | None] = {}
     for first, counter in counts.items():
         common = counter.most_common(1)
@@ -356,18 +321,18 @@ def _consistent(line: str, *, blank_filler: bool) -> bool:
     """
     if not _code_fits(line) or len(line) > RECORD_LENGTH:
         return False
-    if line[10] in "48":
-        return "\t" not in line and not line[91:].strip()
+    if line[_RECORD_ID] in "48":
+        return "\t" not in line and not line[DESCRIPTION.end :].strip()
     padded = line.ljust(RECORD_LENGTH)
-    if len(line.rstrip()) < MIN_FIRST_LINE or padded[268:276].strip() == "":
+    if len(line.rstrip()) < MIN_FIRST_LINE or padded[_ADDED_DATE].strip() == "":
         return False
-    action = padded[292:293].strip()
+    action = padded[_ACTION_CODE].strip()
     if action and action not in ACTION_CODES:
         return False
-    if blank_filler and padded[293:].strip():
+    if blank_filler and padded[_ACTION_CODE.stop :].strip():
         return False
     try:
-        record_from_line(padded, FIRST_LINE_IDS[line[10]], "")
+        record_from_line(padded, FIRST_LINE_IDS[line[_RECORD_ID]], "")
     except ValueError:
         return False
     return True
@@ -386,7 +351,7 @@ def _expand_tab(
     1-16 would expand them. Those of the file's usual length for the kind of line that parse
     consistently are kept; exactly one distinct line must remain.
     """
-    expected = usual[line[10] in "37"]
+    expected = usual[line[_RECORD_ID] in "37"]
     tabs = line.count("\t")
     candidates: dict[str, int] = {}
     for width in range(1, MAX_TAB_WIDTH + 1):
@@ -416,7 +381,7 @@ def _expand_tab(
             file,
             number,
             "tab",
-            f"{where} in the record of {repaired[0:5].strip()} expanded to {what}"
+            f"{where} in the record of {repaired[_CODE].strip()} expanded to {what}"
             f" (line length {len(line)} -> {len(repaired)})",
         )
     )

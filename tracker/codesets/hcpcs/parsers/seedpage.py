@@ -20,19 +20,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tracker.codesets.hcpcs.layout import LAYOUT
 from tracker.codesets.hcpcs.parsers.base import SourceFile
 from tracker.codesets.hcpcs.parsers.fixedwidth import decode, split_lines
-from tracker.codesets.hcpcs.parsers.workbook import (
-    CIM,
-    DATE_COLUMNS,
-    LABCERT,
-    MCM,
-    PRICE,
-    REQUIRED,
-    TOS,
-    XREF,
-    record_from_values,
-)
+from tracker.codesets.hcpcs.parsers.workbook import DATE_COLUMNS, REQUIRED, record_from_values
 from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
@@ -45,7 +36,7 @@ from tracker.errors import ParseError
 
 _LABELLED = re.compile(r"^<i>(?P<label>[^<]*)</i>\t(?P<rest>.*)$")
 _DETECT_MARKS = ("<i>HCPCS Code</i>\t", "<i>Code Description</i>\t")
-CODE_COLUMN = "HCPC"
+CODE_COLUMN = LAYOUT[0].column
 # Layout fields a page may show that are not part of a record, and page metadata.
 IGNORED = frozenset(
     {"sequencenumber", "recordidentificationcode", "status", "lastupdatedate", "filler"}
@@ -61,51 +52,17 @@ def label_key(label: str) -> str:
 
 
 def _labels() -> dict[str, str]:
-    singles: dict[str, tuple[str, ...]] = {
-        CODE_COLUMN: ("hcpcscode", "healthcarecommonprocedurecodingsystemcode"),
-        "LONG DESCRIPTION": ("codedescription", "longdescription"),
-        "SHORT DESCRIPTION": ("shortdescription",),
-        "MULT_PI": ("multiplepricingindicatorcode", "multiplepricingindicator"),
-        "STATUTE": ("statutenumber", "statute"),
-        "COV": ("coveragecode",),
-        "ASC_GRP": ("ascpaymentgroupcode", "ascgroupcode"),
-        "ASC_DT": ("ascpaymentgroupeffectivedate", "asceffectivedate"),
-        "OPPS": ("mogpaymentgroupcode", "oppspaymentgroupcode"),
-        "OPPS_PI": ("mogpaymentpolicyindicator", "oppspaymentpolicyindicator"),
-        "OPPS_DT": ("mogeffectivedate", "oppseffectivedate"),
-        "PROCNOTE": ("processingnotenumber", "processingnote"),
-        "BETOS": ("berensoneggerstypeofservicecode", "betoscode"),
-        "ANEST_BU": ("anesthesiabaseunitquantity", "anesthesiabaseunits"),
-        "ADD DT": ("codeaddeddate", "codeadddate"),
-        "ACT EFF DT": ("actioneffectivedate",),
-        "TERM DT": ("terminationdate",),
-        "ACTION CD": ("actioncode",),
-    }
-    numbered: dict[tuple[str, ...], tuple[str, ...]] = {
-        PRICE: ("pricingindicatorcode", "pricingindicator"),
-        CIM: (
-            "coverageissuesmanualreferencesectionnumber",
-            "coverageissuesmanualreference",
-            "cimreference",
-        ),
-        MCM: (
-            "medicarecarriersmanualreferencesectionnumber",
-            "carriersmanualreferencesectionnumber",
-            "mcmreference",
-        ),
-        LABCERT: ("labcertificationcode",),
-        XREF: ("crossreferencecode",),
-        TOS: ("typeofservicecode",),
-    }
+    """Page label key -> the workbook column it stands for, from the layout's page labels."""
     table: dict[str, str] = {}
-    for column, keys in singles.items():
-        for key in keys:
-            table[key] = column
-    for group, prefixes in numbered.items():
-        for prefix in prefixes:
+    for entry in LAYOUT:
+        if not entry.repeated:
+            for key in entry.page_labels:
+                table[key] = entry.column
+            continue
+        for prefix in entry.page_labels:
             # An unnumbered label means the first of the group.
-            table[prefix] = group[0]
-            for number, column in enumerate(group, start=1):
+            table[prefix] = entry.columns[0]
+            for number, column in enumerate(entry.columns, start=1):
                 table[f"{prefix}{number}"] = column
     return table
 

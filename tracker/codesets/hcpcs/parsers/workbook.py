@@ -23,13 +23,12 @@ releases: they have no release header row and are refused with the columns they 
 
 from __future__ import annotations
 
-import functools
 import io
 import operator
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,24 +36,19 @@ from xml.etree import ElementTree
 
 import python_calamine
 
+from tracker.codesets.hcpcs.layout import LAYOUT, RECORD_FIELDS, LayoutField, Value
 from tracker.codesets.hcpcs.parsers.base import (
     CONTINUATION_IDS,
     FIRST_LINE_IDS,
     SourceFile,
-    fast_text,
     fast_tuple,
     first_line_kind,
     is_xlsx,
     one_line,
     zip_member_problem,
 )
-from tracker.codesets.hcpcs.record import (
-    Record,
-    RecordKind,
-    parse_asc_fields,
-    parse_base_units,
-    parse_cms_date,
-)
+from tracker.codesets.hcpcs.parsers.build import RecordBuilder
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.errors import ParseError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -74,56 +68,28 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTA
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.DOTALL)
 
 
-def _numbered(name: str, count: int) -> tuple[str, ...]:
-    return tuple(f"{name}{i}" for i in range(1, count + 1))
-
-
-PRICE = _numbered("PRICE", 4)
-CIM = _numbered("CIM", 3)
-MCM = _numbered("MCM", 3)
-LABCERT = _numbered("LABCERT", 8)
-XREF = _numbered("XREF", 5)
-TOS = _numbered("TOS", 5)
+# Layout fields that have a workbook column, in order; a repeated entry's columns by name.
+_WITH_COLUMNS = tuple(entry for entry in LAYOUT if entry.column)
+_GROUPS = {entry.name: entry.columns for entry in _WITH_COLUMNS if entry.repeated}
+PRICE = _GROUPS["pricing_indicators"]
+CIM = _GROUPS["cim_references"]
+MCM = _GROUPS["mcm_references"]
+LABCERT = _GROUPS["lab_certifications"]
+XREF = _GROUPS["xrefs"]
+TOS = _GROUPS["types_of_service"]
 
 # The 48 column names of the current layout, in order: the canonical names used in messages.
-COLUMNS: tuple[str, ...] = (
-    "HCPC",
-    "SEQNUM",
-    "RECID",
-    "LONG DESCRIPTION",
-    "SHORT DESCRIPTION",
-    *PRICE,
-    "MULT_PI",
-    *CIM,
-    *MCM,
-    "STATUTE",
-    *LABCERT,
-    *XREF,
-    "COV",
-    "ASC_GRP",
-    "ASC_DT",
-    "OPPS",
-    "OPPS_PI",
-    "OPPS_DT",
-    "PROCNOTE",
-    "BETOS",
-    *TOS,
-    "ANEST_BU",
-    "ADD DT",
-    "ACT EFF DT",
-    "TERM DT",
-    "ACTION CD",
-)
+COLUMNS: tuple[str, ...] = tuple(column for entry in _WITH_COLUMNS for column in entry.columns)
 # The sequence number only orders physical lines; a workbook without it loses nothing.
-REQUIRED: tuple[str, ...] = tuple(c for c in COLUMNS if c != "SEQNUM")
-DATE_COLUMNS = frozenset({"ASC_DT", "OPPS_DT", "ADD DT", "ACT EFF DT", "TERM DT"})
+REQUIRED: tuple[str, ...] = tuple(
+    column for entry in _WITH_COLUMNS if entry.name for column in entry.columns
+)
+DATE_COLUMNS = frozenset(
+    column for entry in _WITH_COLUMNS if entry.value is Value.DATE for column in entry.columns
+)
 # Columns whose values are zero-padded codes: a number Excel made of them gets its zeros back.
 ZERO_PADDED: dict[str, int] = {
-    **dict.fromkeys(PRICE, 2),
-    **dict.fromkeys(LABCERT, 3),
-    **dict.fromkeys(XREF, 5),
-    "PROCNOTE": 4,
-    "SEQNUM": 4,
+    column: entry.zero_pad for entry in _WITH_COLUMNS if entry.zero_pad for column in entry.columns
 }
 
 
@@ -133,82 +99,15 @@ def column_key(name: str) -> str:
 
 
 def _aliases() -> dict[str, str]:
-    singles: dict[str, tuple[str, ...]] = {
-        "HCPC": ("hcpcs", "hcpccode", "hcpcscode", "procedurecode"),
-        "SEQNUM": ("seqno", "sequencenumber", "sequenceno", "seq"),
-        "RECID": ("ric", "recordid", "recordidentificationcode", "recidcode"),
-        "LONG DESCRIPTION": ("longdesc", "longdescript", "codedescription"),
-        "SHORT DESCRIPTION": ("shortdesc", "shortdescript"),
-        "MULT_PI": ("mpi", "multiplepricingindicator", "multiplepricingindicatorcode", "multpi"),
-        "STATUTE": ("statutenumber", "statuteno", "stat"),
-        "COV": ("coverage", "coveragecode", "covcode"),
-        "ASC_GRP": ("ascgroup", "ascpaymentgroup", "ascpaymentgroupcode", "ascgrp", "ascpi"),
-        "ASC_DT": (
-            "ascdate",
-            "asceffdt",
-            "asceffdate",
-            "asceffectivedate",
-            "ascpaymentgroupeffectivedate",
-            "ascgrpeffdt",
-        ),
-        "OPPS": ("mog", "moggroup", "mogpaymentgroup", "mogpaymentgroupcode", "oppsgroup"),
-        "OPPS_PI": (
-            "mogpi",
-            "oppsind",
-            "oppsindicator",
-            "mogindicator",
-            "mogpaymentpolicyindicator",
-            "oppspaymentpolicyindicator",
-        ),
-        "OPPS_DT": (
-            "mogdt",
-            "oppsdate",
-            "oppseffdt",
-            "oppseffdate",
-            "mogeffdt",
-            "mogeffdate",
-            "mogeffectivedate",
-            "oppseffectivedate",
-        ),
-        "PROCNOTE": ("procnote", "procnotes", "processingnote", "processingnotenumber", "pn"),
-        "BETOS": ("berensoneggerstypeofservice", "berensoneggerstypeofservicecode"),
-        "ANEST_BU": (
-            "anestbu",
-            "anesbu",
-            "anesbaseunits",
-            "anestbaseunits",
-            "anesthesiabaseunits",
-            "anesthesiabaseunitquantity",
-            "baseunits",
-        ),
-        "ADD DT": ("adddate", "codeadddate", "codeaddeddate", "codeadddt", "addeddate"),
-        "ACT EFF DT": (
-            "actioneffdate",
-            "actioneffdt",
-            "actioneffectivedate",
-            "acteffdate",
-            "effdate",
-            "effectivedate",
-        ),
-        "TERM DT": ("termdate", "terminationdate", "termdt"),
-        "ACTION CD": ("actioncode", "action", "actcd"),
-    }
-    numbered: dict[tuple[str, ...], tuple[str, ...]] = {
-        PRICE: ("pi", "pricingindicator", "pricingindicatorcode", "pricingind", "pricind"),
-        CIM: ("cimref", "cimreference", "coverageissuesmanual", "coverageissuesmanualreference"),
-        MCM: ("mcmref", "mcmreference", "carriersmanual", "medicarecarriersmanual"),
-        LABCERT: ("labcert", "labcertification", "labcertificationcode", "labcertcode"),
-        XREF: ("crossref", "crossreference", "crossreferencecode", "xrefcode"),
-        TOS: ("typeofservice", "typeofservicecode", "toscode"),
-    }
     table = {column_key(c): c for c in COLUMNS}
-    for canonical, names in singles.items():
-        for alias in names:
-            table[alias] = canonical
-    for group, prefixes in numbered.items():
-        for number, canonical in enumerate(group, start=1):
-            for prefix in prefixes:
-                table[f"{prefix}{number}"] = canonical
+    for entry in _WITH_COLUMNS:
+        if entry.repeated:
+            for number, canonical in enumerate(entry.columns, start=1):
+                for prefix in entry.aliases:
+                    table[f"{prefix}{number}"] = canonical
+        else:
+            for alias in entry.aliases:
+                table[alias] = entry.column
     return table
 
 
@@ -293,48 +192,26 @@ _REQUIRED_VALUES = operator.itemgetter(*REQUIRED)
 _AT = {name: position for position, name in enumerate(REQUIRED)}
 
 
-def _span(group: tuple[str, ...]) -> slice:
-    start = _AT[group[0]]
-    assert REQUIRED[start : start + len(group)] == group
-    return slice(start, start + len(group))
+def _key(entry: LayoutField) -> int | slice:
+    """Where a entry's cell (a repeated entry's run of cells) sits among the REQUIRED cells."""
+    start = _AT[entry.columns[0]]
+    if not entry.repeated:
+        return start
+    assert REQUIRED[start : start + entry.slots] == entry.columns
+    return slice(start, start + entry.slots)
 
 
-_PRICE, _CIM, _MCM, _LABCERT, _XREF, _TOS = map(_span, (PRICE, CIM, MCM, LABCERT, XREF, TOS))
-# Dates repeat thousands of times per release (a few hundred distinct values): parse each once.
-_cms_date = functools.lru_cache(maxsize=4096)(parse_cms_date)
+def _slots(_field: LayoutField) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    return fast_tuple
+
+
+_BUILDER = RecordBuilder({entry.name: _key(entry) for entry in RECORD_FIELDS}, _slots)
 
 
 def record_from_values(values: dict[str, str], kind: RecordKind, long_description: str) -> Record:
     """Same field-by-field mapping as the fixed-width parser; raises ValueError on a bad value."""
     cells: tuple[str, ...] = _REQUIRED_VALUES(values)
-    asc_group, asc_date = parse_asc_fields(cells[_AT["ASC_GRP"]], cells[_AT["ASC_DT"]])
-    return Record(
-        code=cells[0].strip(),
-        kind=kind,
-        long_description=fast_text(long_description),
-        short_description=fast_text(cells[_AT["SHORT DESCRIPTION"]]),
-        pricing_indicators=fast_tuple(cells[_PRICE]),
-        multiple_pricing_indicator=cells[_AT["MULT_PI"]].strip(),
-        cim_references=fast_tuple(cells[_CIM]),
-        mcm_references=fast_tuple(cells[_MCM]),
-        statute=fast_text(cells[_AT["STATUTE"]]),
-        lab_certifications=fast_tuple(cells[_LABCERT]),
-        xrefs=fast_tuple(cells[_XREF]),
-        coverage=cells[_AT["COV"]].strip(),
-        asc_group=asc_group,
-        asc_effective_date=asc_date,
-        mog_group=cells[_AT["OPPS"]].strip(),
-        mog_indicator=cells[_AT["OPPS_PI"]].strip(),
-        mog_effective_date=_cms_date(cells[_AT["OPPS_DT"]]),
-        processing_note=cells[_AT["PROCNOTE"]].strip(),
-        betos=cells[_AT["BETOS"]].strip(),
-        types_of_service=fast_tuple(cells[_TOS]),
-        anesthesia_base_units=parse_base_units(cells[_AT["ANEST_BU"]]),
-        added_date=_cms_date(cells[_AT["ADD DT"]]),
-        action_effective_date=_cms_date(cells[_AT["ACT EFF DT"]]),
-        termination_date=_cms_date(cells[_AT["TERM DT"]]),
-        action_code=cells[_AT["ACTION CD"]].strip(),
-    )
+    return _BUILDER.build(cells.__getitem__, cells[0].strip(), kind, long_description)
 
 
 @dataclass

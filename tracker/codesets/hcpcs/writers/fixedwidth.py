@@ -12,19 +12,25 @@ right-aligned (`  0`); lines end in CRLF; the text is cp1252.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from tracker.codesets.hcpcs.layout import (
+    BY_NAME,
+    DESCRIPTION,
+    LAYOUT,
+    LayoutField,
+    Value,
+)
 from tracker.codesets.hcpcs.parsers.fixedwidth import looks_like_record
 from tracker.codesets.hcpcs.record import Record, RecordKind
 
-RECORD_LENGTH = 320
-DESCRIPTION_WIDTH = 80
+DESCRIPTION_WIDTH = DESCRIPTION.width
 ENCODING = "cp1252"
 NEWLINE = "\r\n"
-_BLANK_DATE = " " * 8
-_TRAILING_FILLER = " " * 27
+_BLANK_DATE = " " * BY_NAME["added_date"].width
 _LINE_IDS = {RecordKind.PROCEDURE: ("3", "4"), RecordKind.MODIFIER: ("7", "8")}
 _CODE_WIDTH = {RecordKind.PROCEDURE: 5, RecordKind.MODIFIER: 2}
 # Lines written per file.write call: large enough to amortize the call, small enough that a
@@ -77,6 +83,39 @@ def wrap_description(text: str, width: int = DESCRIPTION_WIDTH) -> list[str]:
     return lines
 
 
+def _units(units: int | None, code: str) -> str:
+    """Anesthesia base units right-aligned (`  0`), as CMS writes them."""
+    if units is None:
+        return " " * _UNITS.width
+    if 0 <= units < 10**_UNITS.width:
+        return f"{units:{_UNITS.width}d}"
+    raise ValueError(f"{code}: {_UNITS.noun} {units} do not fit {_UNITS.width} digits")
+
+
+def _writer(entry: LayoutField) -> Callable[[Any, str], str]:
+    """How the value of a record field is written at its positions."""
+    if entry.value is Value.DATE:
+        return lambda value, _code: _date(value)
+    if entry.value is Value.COUNT:
+        return _units
+    if entry.repeated:
+        width, slots, noun = entry.width, entry.slots, entry.noun
+        return lambda values, code: _repeated(values, width, slots, noun, code)
+    width, noun = entry.width, entry.noun
+    return lambda value, code: _fit(value, width, noun, code)
+
+
+_UNITS = BY_NAME["anesthesia_base_units"]
+# The fields after the long description's first slice that a record's values fill, each with
+# its writer; `None` for filler, written blank.
+_AFTER_DESCRIPTION = tuple(
+    (entry, None if not entry.name else _writer(entry))
+    for entry in LAYOUT[LAYOUT.index(DESCRIPTION) + 1 :]
+)
+# The first line must reach this position (see `format_record`).
+_DETAILS_FROM = BY_NAME["added_date"].end
+
+
 def format_record(record: Record) -> list[str]:
     """The physical lines of one record, without line endings: the first line, then continuations.
 
@@ -87,49 +126,23 @@ def format_record(record: Record) -> list[str]:
     kind = record.kind
     if len(code) != _CODE_WIDTH[kind]:
         raise ValueError(f"{kind.value} code {code!r} is not {_CODE_WIDTH[kind]} characters")
-    code_field = code.rjust(5)
+    code_field = code.rjust(LAYOUT[0].width)
     first_id, continuation_id = _LINE_IDS[kind]
     slices = wrap_description(record.long_description)
-    units = record.anesthesia_base_units
-    if units is None:
-        units_field = "   "
-    elif 0 <= units <= 999:
-        units_field = f"{units:3d}"
-    else:
-        raise ValueError(f"{code}: anesthesia base units {units} do not fit 3 digits")
-    first = "".join(
-        (
-            code_field,
-            "00100",
-            first_id,
-            slices[0].ljust(DESCRIPTION_WIDTH),
-            _fit(record.short_description, 28, "short description", code),
-            _repeated(record.pricing_indicators, 2, 4, "pricing indicators", code),
-            _fit(record.multiple_pricing_indicator, 1, "multiple pricing indicator", code),
-            _repeated(record.cim_references, 6, 3, "coverage issues manual references", code),
-            _repeated(record.mcm_references, 8, 3, "carriers manual references", code),
-            _fit(record.statute, 10, "statute", code),
-            _repeated(record.lab_certifications, 3, 8, "lab certifications", code),
-            _repeated(record.xrefs, 5, 5, "cross-references", code),
-            _fit(record.coverage, 1, "coverage", code),
-            _fit(record.asc_group, 2, "ASC group", code),
-            _date(record.asc_effective_date),
-            _fit(record.mog_group, 3, "MOG group", code),
-            _fit(record.mog_indicator, 1, "MOG indicator", code),
-            _date(record.mog_effective_date),
-            _fit(record.processing_note, 4, "processing note", code),
-            _fit(record.betos, 3, "BETOS", code),
-            " ",
-            _repeated(record.types_of_service, 1, 5, "types of service", code),
-            units_field,
-            _date(record.added_date),
-            _date(record.action_effective_date),
-            _date(record.termination_date),
-            _fit(record.action_code, 1, "action code", code),
-            _TRAILING_FILLER,
-        )
-    )
-    if not first[275:].strip():
+    # The sequence number is the line's number in the record, then 00 (`00100`, `00200`...).
+    parts = [
+        code_field,
+        f"{1:03d}00",
+        first_id,
+        slices[0].ljust(DESCRIPTION.width),
+    ]
+    for entry, write in _AFTER_DESCRIPTION:
+        if write is None:
+            parts.append(" " * entry.width * entry.slots)
+        else:
+            parts.append(write(getattr(record, entry.name), code))
+    first = "".join(parts)
+    if not first[_DETAILS_FROM - 1 :].strip():
         # The parser (like CMS's own readers) takes a first line that ends before position 276
         # for a truncated one, so a record must carry a date or action code there.
         raise ValueError(
@@ -137,7 +150,7 @@ def format_record(record: Record) -> list[str]:
         )
     lines = [first]
     for number, text in enumerate(slices[1:], start=2):
-        lines.append(f"{code_field}{number:03d}00{continuation_id}{text}".ljust(91))
+        lines.append(f"{code_field}{number:03d}00{continuation_id}{text}".ljust(DESCRIPTION.end))
     return lines
 
 
