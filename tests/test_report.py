@@ -20,9 +20,10 @@ from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.codesets.base import snapshot_hash
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import Record, RecordKind, snapshot_hash
+from tracker.codesets.hcpcs.record import Record, RecordKind
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.jsonout import diff_json

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tracker.codesets.base import Anomaly, ParsedRelease, SourceMember
 from tracker.codesets.hcpcs.codetables import ACTION_CODES
 from tracker.codesets.hcpcs.parsers.base import (
     CONTINUATION_IDS,
@@ -36,11 +37,8 @@ from tracker.codesets.hcpcs.parsers.base import (
 from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
-    Anomaly,
-    ParsedRelease,
     Record,
     RecordKind,
-    SourceMember,
     parse_asc_fields,
     parse_base_units,
     parse_cms_date,
