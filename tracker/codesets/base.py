@@ -19,14 +19,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Generic, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    # A default for the record type parameter (PEP 696): shared values read by modules not yet
-    # written against one code set's record keep their plain names (`Snapshot`, `CodeState`).
-    from typing_extensions import TypeVar
-else:
-    from typing import TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +46,15 @@ class CodeRecord(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-# The record type a shared value carries: one code set's record, or any (`CodeRecord`).
-RecordT = TypeVar("RecordT", bound=CodeRecord, default=Any, covariant=True)
+# The record type a shared value carries (`Snapshot[Record]`, `CodeState[CodeRecord]`). Its
+# default (PEP 696, seen by the type checker only: Python 3.11's TypeVar has none) lets modules
+# not yet written against one code set's record keep the plain names (`Snapshot`, `CodeState`).
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultingTypeVar
+
+    RecordT = DefaultingTypeVar("RecordT", bound=CodeRecord, default=Any, covariant=True)
+else:
+    RecordT = TypeVar("RecordT", bound=CodeRecord, covariant=True)
 
 
 def hash_canonical(canonical_json: str) -> str:
