@@ -10,7 +10,12 @@ different records fit it: HCPCS Level II records carry added and termination dat
 declared action code; ICD-10-CM and ICD-10-PCS records carry neither (a code's validity ends
 where the next release in force no longer carries it), are up to seven characters, and are
 shown with a dot (CM). What the store indexes beside a record's body (`StoredColumns`) is
-therefore given by the code set, each column optional.
+therefore given by the code set, each column optional, and so is what a record declares about
+its own validity (`RecordDates`) and whether a code in force may be billed (`claim_status`).
+
+The values crossing the seam live here too: a source file, what a reader makes of it
+(`ParsedRelease`: records, the members read, the repairs made), a label read into its parts
+(`LabelParts`), and the hashes that are a record's and a snapshot's identity in the store.
 """
 
 from __future__ import annotations
