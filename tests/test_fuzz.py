@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES, SHARED, load_make_bad
+from tracker.codesets.base import ParsedRelease
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import ParsedRelease
 from tracker.errors import TrackerError
 
 FUZZ_EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "0"))

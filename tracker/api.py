@@ -10,8 +10,6 @@ The CLI is a thin shell over these; scripts and notebooks call them directly:
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,27 +17,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tracker import companions, query
+from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
+from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
-from tracker.codesets.hcpcs.filenames import FileName, read_file_name
-from tracker.codesets.hcpcs.parsers import parse_source
-from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections
-from tracker.codesets.hcpcs.record import Record
-from tracker.codesets.hcpcs.transreport import ReportCheck, looks_like_report
+from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.dates import parse_service_date
 from tracker.diff import Category, ReleaseDiff, YearDiff, diff_snapshots, filter_diff
 from tracker.diff import diff_year as year_diff
 from tracker.errors import ReleaseError, SourceError
 from tracker.history import HistoryEvent, code_history
 from tracker.query import CodeState, Status
-from tracker.release import (
-    ReleaseInfo,
-    ReleaseKind,
-    ReleaseLabel,
-    parse_effective,
-    parse_label,
-    version_marker,
-)
+from tracker.release import ReleaseInfo, ReleaseKind, parse_effective
+from tracker.sources import read_source, resolve_label, source_version_marker
 from tracker.store import Store, prepare
 from tracker.validate import (
     ValidationSummary,
@@ -93,93 +82,10 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-# A fixed timestamp makes the zip built from a directory of pages byte-stable, so ingesting
-# the same directory twice is recognised as the same source.
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def _no_progress(_stage: str) -> None:
     return None
-
-
-def read_source(path: str | Path) -> SourceFile:
-    """The bytes to ingest; a directory of per-code pages becomes one deterministic zip."""
-    target = Path(path)
-    try:
-        if target.is_dir():
-            return _zip_directory(target)
-        if target.exists() and not target.is_file():
-            # Reading a FIFO waits forever for a writer; /dev/zero never ends.
-            raise SourceError(str(path), "is not a regular file (a device, pipe or socket)")
-        return SourceFile(name=target.name, data=target.read_bytes())
-    except FileNotFoundError:
-        raise SourceError(str(path), "no such file or directory") from None
-    except PermissionError:
-        raise SourceError(str(path), "cannot read it (permission denied)") from None
-    except IsADirectoryError:
-        raise SourceError(str(path), "is a directory") from None
-    except OSError as exc:
-        raise SourceError(str(path), f"cannot read it ({exc.strerror or exc})") from None
-
-
-def _zip_directory(directory: Path) -> SourceFile:
-    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise SourceError(str(directory), "directory holds no files to ingest")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for file in files:
-            info = zipfile.ZipInfo(file.name, date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, file.read_bytes())
-    return SourceFile(name=f"{directory.name}.zip", data=buffer.getvalue())
-
-
-def _resolve_label(source: SourceFile, data_member: str, release: str | None) -> ReleaseLabel:
-    if release:
-        label, issue = parse_label(release)
-        if issue is not None:
-            raise ReleaseError(
-                f"--release {release}: give the label without an issue; use --reissue to store"
-                " a new issue of a stored release"
-            )
-        return label
-    outer = read_file_name(source.name)
-    member_name = data_member.rsplit("!", 1)[-1]
-    inner = read_file_name(member_name) if data_member != source.name else None
-    if outer is not None and inner is not None:
-        return _reconcile_names(source.name, outer, member_name, inner)
-    found = outer or inner
-    if found is None:
-        raise ReleaseError(
-            f"{source.name}: cannot tell the release from the file name;"
-            " give it with --release 2020-APR"
-        )
-    return found.label
-
-
-def _reconcile_names(zip_name: str, outer: FileName, member: str, inner: FileName) -> ReleaseLabel:
-    """A zip's name and its data member's name may each announce the release.
-
-    The member is the data itself, so a quarter it names decides over a zip name that names
-    only a year (`HCPCS2026.zip` holding `HCPC2026_APR_ANWEB.txt` is 2026-APR). A member that
-    names only a year leaves the quarter to the zip name. Different years, or two different
-    quarters, cannot both be right: the file is refused, naming both, for `--release` to settle.
-    """
-    if outer.label.year == inner.label.year:
-        if not inner.month_named:
-            return outer.label
-        if not outer.month_named or outer.label.month == inner.label.month:
-            return inner.label
-    raise ReleaseError(
-        f"{zip_name}: the zip's name says {outer.label} but its data file {member} says"
-        f" {inner.label}; give the release with --release"
-    )
-
-
-def _version_marker(source: SourceFile, data_member: str) -> str | None:
-    """CMS's version marker: the published file's name first, else its data member's."""
-    return version_marker(source.name) or version_marker(data_member.rsplit("!", 1)[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,48 +106,55 @@ def ingest(
     kind: str | None = None,
     progress: Progress = _no_progress,
 ) -> IngestResult:
-    """Parse a CMS file, zip or directory of pages and store it as one immutable release."""
+    """Parse a publisher's file, zip or directory of pages and store it as one immutable
+    release of the code set it belongs to."""
     progress("reading")
     source = read_source(path)
     source_sha256 = hashlib.sha256(source.data).hexdigest()
-    # Companion files are told from data files by name and content; a corrections file's
-    # header ("HCPCS/MOD Code, Action, …") would also pass for a report's, so it goes first.
-    corrections = looks_like_corrections(source)
-    if corrections or looks_like_report(source.name, source.data):
+    companion = companions.companion_kind(source)
+    if companion is not None:
         if effective or kind:
-            what = "a corrections file" if corrections else "a transaction report"
+            what = (
+                "a corrections file"
+                if companion == companions.CORRECTIONS
+                else "a transaction report"
+            )
             raise ReleaseError(
                 f"{source.name}: is {what}; --effective and --kind apply to release files"
             )
         kept = (
             companions.ingest_corrections(store, source, source_sha256, release)
-            if corrections
+            if companion == companions.CORRECTIONS
             else companions.ingest_report(store, source, source_sha256, release)
         )
         return IngestResult(kept.release, kept.created, kept.new_record_versions, kept.message)
     progress("parsing")
-    parsed = parse_source(source)
-    label = _resolve_label(source, parsed.data_member, release)
+    # A file no code set recognises is refused by the default one's reader, which says what
+    # it expected (and recognises an empty or UTF-16 file as such).
+    code_set = detect_code_set(source) or get_code_set(DEFAULT_CODE_SET)
+    parsed = code_set.parse(source)
+    label = resolve_label(code_set, source, parsed.data_member, release)
     if isinstance(effective, str):
         effective_date = parse_effective(effective, label)
     else:
         effective_date = effective or label.effective_date
     try:
-        release_kind = ReleaseKind(kind) if kind else label.kind
+        release_kind = ReleaseKind(kind) if kind else ReleaseKind(label.kind)
     except ValueError:
         choices = ", ".join(k.value for k in ReleaseKind)
         raise ReleaseError(f"--kind {kind!r} is not one of {choices}") from None
     progress("hashing")
     prepared = prepare(
         parsed,
-        label=label,
+        label=label.label,
         effective_date=effective_date,
         kind=release_kind,
         source_name=source.name,
         source_bytes=source.data,
         source_sha256=source_sha256,
-        version_marker=_version_marker(source, parsed.data_member),
+        version_marker=source_version_marker(source, parsed.data_member),
         attachments=companions.reports_inside(source, source_sha256, parsed.members),
+        code_set=code_set.name,
     )
     progress("storing")
     result = store.write(prepared, reissue=reissue)
@@ -278,7 +191,7 @@ def resolve(store: Store, release: str | None) -> ReleaseInfo:
     return store.resolve(release)
 
 
-def show(store: Store, code: str, *, release: str | None = None) -> tuple[ReleaseInfo, Record]:
+def show(store: Store, code: str, *, release: str | None = None) -> tuple[ReleaseInfo, CodeRecord]:
     """A code's record in one release (default: the latest)."""
     normalized = code.strip().upper()
     info = store.resolve(release)

@@ -5,28 +5,49 @@ transaction report is CMS's declaration of what changed and is checked against t
 it accompanies; a corrections file is applied to the release it corrects as a new issue of
 kind `correction` (lineage: `base_release_id`, the file attached), as far as its rows can be
 applied unambiguously, and otherwise kept with the release and listed.
+
+Both are CMS's companions of HCPCS releases, read by the HCPCS package; a release of another
+code set has none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tracker.attachments import Attachment, AttachmentRole, NewAttachment
+from tracker.codesets.base import CodeRecord, ParsedRelease, SourceFile, SourceMember, snapshot_hash
 from tracker.codesets.hcpcs.corrections import Application, CorrectionsListing, apply_corrections
 from tracker.codesets.hcpcs.filenames import infer_label
-from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.parsers.corrections import read_corrections
-from tracker.codesets.hcpcs.record import ParsedRelease, SourceMember, snapshot_hash
+from tracker.codesets.hcpcs.parsers.corrections import looks_like_corrections, read_corrections
+from tracker.codesets.hcpcs.record import Record
 from tracker.codesets.hcpcs.transreport import (
     ReportCheck,
     compare_with_file,
     find_report_member,
+    looks_like_report,
     parse_transaction_report,
 )
 from tracker.errors import ReleaseError, TrackerError
-from tracker.release import ReleaseInfo, ReleaseKind, parse_label
+from tracker.release import ReleaseInfo, ReleaseKind, Snapshot
 from tracker.store import Store, prepare
+
+# What `companion_kind` tells a companion file to be.
+CORRECTIONS = "corrections"
+TRANSACTION_REPORT = "transaction report"
+
+
+def companion_kind(source: SourceFile) -> str | None:
+    """`CORRECTIONS` or `TRANSACTION_REPORT` for a companion file, None for anything else.
+
+    Told from data files by name and content; a corrections file's header ("HCPCS/MOD Code,
+    Action, …") would also pass for a report's, so it goes first.
+    """
+    if looks_like_corrections(source):
+        return CORRECTIONS
+    if looks_like_report(source.name, source.data):
+        return TRANSACTION_REPORT
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +140,7 @@ def ingest_corrections(store: Store, source: SourceFile, sha256: str, release: s
                 message=f"{source.name}: already recorded with {info.display}; nothing to do",
             )
     snapshot = store.snapshot(base)
-    base_records = dict(snapshot.records(snapshot.hashes))
-    applied = apply_corrections(corrections, base_records)
+    applied = apply_corrections(corrections, _records(snapshot, snapshot.hashes))
     changed = applied.changed_codes
     summary = _corrections_note(applied, base)
     attachment = NewAttachment(
@@ -134,7 +154,6 @@ def ingest_corrections(store: Store, source: SourceFile, sha256: str, release: s
             new_record_versions=0,
             message=f"{source.name}: recorded with {base.display}, not applied: {summary}",
         )
-    label, _ = parse_label(base.label)
     parsed = ParsedRelease(
         records=tuple(applied.records[code] for code in sorted(applied.records)),
         parser="corrections",
@@ -144,7 +163,7 @@ def ingest_corrections(store: Store, source: SourceFile, sha256: str, release: s
     )
     prepared = prepare(
         parsed,
-        label=label,
+        label=base.label,
         effective_date=base.effective_date,
         kind=ReleaseKind.CORRECTION,
         source_name=source.name,
@@ -152,6 +171,7 @@ def ingest_corrections(store: Store, source: SourceFile, sha256: str, release: s
         source_sha256=sha256,
         base_release_id=base.id,
         attachments=(attachment,),
+        code_set=base.code_set,
     )
     result = store.write(prepared, reissue=True)
     return Kept(
@@ -179,12 +199,22 @@ def _corrections_note(applied: Application, base: ReleaseInfo) -> str:
     )
 
 
+def _records(snapshot: Snapshot[CodeRecord], codes: Iterable[str]) -> dict[str, Record]:
+    """`codes`' records in an HCPCS release (the only kind with companion files)."""
+    records: dict[str, Record] = {}
+    for code, record in snapshot.records(codes).items():
+        if not isinstance(record, Record):
+            raise ReleaseError(f"release {snapshot.info.display} is not an HCPCS release")
+        records[code] = record
+    return records
+
+
 def _actions(store: Store, info: ReleaseInfo) -> dict[str, str]:
     """Each code's action letter in a release's data file."""
     snapshot = store.snapshot(info)
     if snapshot.actions is not None:
         return dict(snapshot.actions)
-    return {code: r.action_code for code, r in snapshot.records(snapshot.hashes).items()}
+    return {code: r.action_code for code, r in _records(snapshot, snapshot.hashes).items()}
 
 
 def report_check(store: Store, info: ReleaseInfo) -> ReportCheck | None:
@@ -224,7 +254,7 @@ def _listing(store: Store, info: ReleaseInfo, attachment: Attachment) -> Correct
         base = next(r for r in store.all_releases() if r.id == info.base_release_id)
     snapshot = store.snapshot(base)
     codes = [row.code for row in corrections.rows]
-    applied = apply_corrections(corrections, dict(snapshot.records(codes)))
+    applied = apply_corrections(corrections, _records(snapshot, codes))
     return CorrectionsListing(
         release=info.display,
         file=attachment.display,
@@ -244,7 +274,7 @@ def verify_correction(store: Store, info: ReleaseInfo) -> list[str]:
     except TrackerError as exc:
         return [f"{where}: stored corrections file no longer reads ({exc})"]
     snapshot = store.snapshot(base)
-    applied = apply_corrections(corrections, dict(snapshot.records(snapshot.hashes)))
+    applied = apply_corrections(corrections, _records(snapshot, snapshot.hashes))
     again = snapshot_hash((code, r.content_hash()) for code, r in applied.records.items())
     if again != info.content_sha256:
         return [f"{where}: re-applying {info.source_name} to {base.display} gives other records"]

@@ -6,13 +6,19 @@ left out) and the diff engine's per-record comparison, so history and diffs alwa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Generic
 
-from tracker.codesets.hcpcs.record import Record
+from tracker.codesets.base import CodeRecord, RecordT
 from tracker.diff import CodeChange, diff_records
 from tracker.release import ReleaseInfo
 from tracker.store import Store
+
+# The diff engine compares HCPCS records today; a comparison for another code set's records is
+# the diff package's to give, so records reach it here as whatever their code set decoded.
+_compare: Callable[[Any, Any], CodeChange | None] = diff_records
 
 
 class EventKind(StrEnum):
@@ -25,18 +31,20 @@ class EventKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryEvent:
+class HistoryEvent(Generic[RecordT]):
     release: ReleaseInfo
     kind: EventKind
-    record: Record | None
+    record: RecordT | None
     change: CodeChange | None = None
 
 
-def code_history(store: Store, code: str, releases: list[ReleaseInfo]) -> list[HistoryEvent]:
+def code_history(
+    store: Store, code: str, releases: list[ReleaseInfo]
+) -> list[HistoryEvent[CodeRecord]]:
     """Events of `code` across `releases` (ascending); empty when no release carries it."""
     carried = {info.id: record for info, _, record in store.code_timeline(code, releases)}
-    events: list[HistoryEvent] = []
-    previous: Record | None = None
+    events: list[HistoryEvent[CodeRecord]] = []
+    previous: CodeRecord | None = None
     present = False
     for info in releases:
         record = carried.get(info.id)
@@ -48,7 +56,7 @@ def code_history(store: Store, code: str, releases: list[ReleaseInfo]) -> list[H
         if previous is None:
             events.append(HistoryEvent(info, EventKind.FIRST_SEEN, record))
         else:
-            change = diff_records(previous, record)
+            change = _compare(previous, record)
             if not present:
                 events.append(HistoryEvent(info, EventKind.REAPPEARS, record, change))
             elif change is not None:

@@ -17,6 +17,10 @@ For a code, its *timeline* is its record in each of those releases that carries 
   dates are those of its latest known record, because later releases correct dates
   retroactively; a reactivation keeps the gap, and a reused code's dates are those of the
   meaning in force.
+
+Records are read through the code set of their releases (`CodeSet.record_dates`, `describe`,
+`replaced_by`); a code in force whose record may not be billed (`CodeSet.claim_status`, an
+ICD-10-CM category) has status `not billable` on the days it is in force.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Generic
 
-from tracker.codesets.hcpcs.record import Record
+from tracker.codesets import DEFAULT_CODE_SET, CodeSet, get_code_set
+from tracker.codesets.base import CodeRecord, RecordT
 from tracker.errors import ReleaseError
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
@@ -40,6 +46,8 @@ class Status(StrEnum):
     TERMINATED = "terminated"
     REMOVED = "removed"
     UNKNOWN = "unknown"
+    # In force, but its code set says it may not be billed (`CodeState.claim_status` says why).
+    NOT_BILLABLE = "not billable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,22 +57,24 @@ class Replacement:
 
 
 @dataclass(frozen=True, slots=True)
-class CodeState:
+class CodeState(Generic[RecordT]):
     """The answer for one code on one date, with the release each part came from."""
 
     code: str
     on: date
     known_at: ReleaseInfo
     status: Status
-    known: Record | None
+    known: RecordT | None
     known_release: ReleaseInfo | None
-    meaning: Record | None
+    meaning: RecordT | None
     meaning_release: ReleaseInfo | None
     replacements: tuple[Replacement, ...] = ()
     # Every validity interval of the code as known at K, and the one the answer comes from:
     # the one holding the date, else the last one that ended before it, else the first one.
-    intervals: tuple[ValidityInterval, ...] = ()
-    interval: ValidityInterval | None = None
+    intervals: tuple[ValidityInterval[RecordT], ...] = ()
+    interval: ValidityInterval[RecordT] | None = None
+    # Why the code, in force, may not be billed (status `not billable`); None when it may.
+    claim_status: str | None = None
 
     @property
     def termination_date(self) -> date | None:
@@ -73,12 +83,12 @@ class CodeState:
         return self.interval.termination_date if self.interval else None
 
     @property
-    def status_record(self) -> Record | None:
+    def status_record(self) -> RecordT | None:
         """The record whose dates the answer uses (the latest one of its interval)."""
         return self.interval.record if self.interval else self.known
 
 
-def status_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[Status, int]:
+def status_at(intervals: Sequence[ValidityInterval[CodeRecord]], on: date) -> tuple[Status, int]:
     """The status on `on` and the index of the interval it comes from."""
     index, valid = interval_at(intervals, on)
     if valid:
@@ -91,10 +101,31 @@ def status_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[Status, 
     return Status.TERMINATED, index
 
 
-Timeline = Sequence[tuple[ReleaseInfo, Record]]
+Timeline = Sequence[tuple[ReleaseInfo, CodeRecord]]
 # Interval ends after which the code is no longer valid (a reused code stays valid): their
 # records' cross-references are the replacements.
 _ENDED = frozenset({Closure.TERMINATED, Closure.REMOVED})
+
+
+def _replacements(
+    code_set: CodeSet, record: CodeRecord, lookup: Mapping[str, CodeRecord]
+) -> tuple[Replacement, ...]:
+    """The codes `record` names as replacements, described by their records in `lookup`."""
+    return tuple(
+        Replacement(xref, code_set.describe(lookup[xref]) if xref in lookup else None)
+        for xref in code_set.replaced_by(record)
+        if xref
+    )
+
+
+def _claim_status(
+    code_set: CodeSet, status: Status, meaning: CodeRecord
+) -> tuple[Status, str | None]:
+    """A code in force whose record may not be billed is `not billable`, with the reason."""
+    if status is not Status.ACTIVE:
+        return status, None
+    reason = code_set.claim_status(meaning)
+    return (status, None) if reason is None else (Status.NOT_BILLABLE, reason)
 
 
 def resolve_state(
@@ -102,32 +133,31 @@ def resolve_state(
     on: date,
     known_at: ReleaseInfo,
     timeline: Timeline,
-    describe: Mapping[str, Record] | None = None,
+    describe: Mapping[str, CodeRecord] | None = None,
     dates: Sequence[date] | None = None,
     releases: Sequence[ReleaseInfo] | None = None,
-    intervals: tuple[ValidityInterval, ...] | None = None,
-) -> CodeState:
+    intervals: tuple[ValidityInterval[CodeRecord], ...] | None = None,
+) -> CodeState[CodeRecord]:
     """The state of `code` on `on` from its timeline (ascending by effective date) among
     `releases`, every release known at K (default: the timeline's own releases, so no purge
     can be seen)."""
     if not timeline:
         return CodeState(code, on, known_at, Status.UNKNOWN, None, None, None, None)
     known_release, known = timeline[-1]
+    code_set = get_code_set(known_release.code_set)
     if dates is None:
         dates = [info.effective_date for info, _ in timeline]
     if intervals is None:
         intervals = build_intervals(timeline, releases or [info for info, _ in timeline])
     status, at = status_at(intervals, on)
     interval = intervals[at]
-    meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
+    meaning_release, meaning = timeline[
+        _meaning_in(code_set, timeline, dates, on, status, interval)
+    ]
     replacements: tuple[Replacement, ...] = ()
     if interval.closure in _ENDED:
-        lookup = describe or {}
-        replacements = tuple(
-            Replacement(xref, lookup[xref].long_description if xref in lookup else None)
-            for xref in interval.record.xrefs
-            if xref
-        )
+        replacements = _replacements(code_set, interval.record, describe or {})
+    status, claim_status = _claim_status(code_set, status, meaning)
     return CodeState(
         code=code,
         on=on,
@@ -140,20 +170,22 @@ def resolve_state(
         replacements=replacements,
         intervals=intervals,
         interval=interval,
+        claim_status=claim_status,
     )
 
 
 def _meaning_in(
+    code_set: CodeSet,
     timeline: Timeline,
     dates: Sequence[date],
     on: date,
     status: Status,
-    interval: ValidityInterval,
+    interval: ValidityInterval[CodeRecord],
 ) -> int:
     """`_meaning_index`, except inside the interval of a reused code's new meaning: that
     meaning is in force from its added date even when the release that published it came
     later (G9890: new meaning from 2018-04-01, first carried by the 2020-JAN file)."""
-    index = _meaning_index(timeline, dates, on)
+    index = _meaning_index(code_set, timeline, dates, on)
     opened_by = interval.opened_by
     if (
         status is Status.ACTIVE
@@ -166,7 +198,7 @@ def _meaning_in(
     return index
 
 
-def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
+def _meaning_index(code_set: CodeSet, timeline: Timeline, dates: Sequence[date], on: date) -> int:
     """Which record was in force on `on`.
 
     Normally the one from the latest release effective on or before the date. But CMS often
@@ -175,8 +207,9 @@ def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
     N) took effect after the previous release and on or before the date is the one in force.
     """
     index = max(bisect.bisect_right(dates, on) - 1, 0)
+    dates_of = code_set.record_dates
     for later in range(index + 1, len(timeline)):
-        record = timeline[later][1]
+        record = dates_of(timeline[later][1])
         effective = record.action_effective_date
         if (
             record.action_code not in ("", "N")
@@ -187,18 +220,20 @@ def _meaning_index(timeline: Timeline, dates: Sequence[date], on: date) -> int:
     return index
 
 
-def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
+def knowledge_releases(
+    store: Store, known_at: str | None, code_set: str = DEFAULT_CODE_SET
+) -> list[ReleaseInfo]:
     """The releases that count as known at K: non-retracted, latest issue per label, ≤ K.
 
     K itself counts even when it was retracted later: "as known at 2020-APR" asks what the
     2020-APR file said, which a later retraction does not change (the other retracted releases
     stay out). A label whose issues are all retracted means its latest issue.
     """
-    infos = store.all_releases()  # one freshness check serves the whole lookup
+    infos = store.all_releases(code_set)  # one freshness check serves the whole lookup
     if known_at is None:
         target = latest_in(infos)
     else:
-        target = resolve_in(infos, known_at, allow_retracted=True)
+        target = resolve_in(infos, known_at, allow_retracted=True, code_set=code_set)
     releases = [
         info
         for info in current_in(infos)
@@ -208,14 +243,27 @@ def knowledge_releases(store: Store, known_at: str | None) -> list[ReleaseInfo]:
     return sorted(releases, key=lambda info: (info.effective_date, info.label))
 
 
-def code_state(store: Store, code: str, on: date, known_at: str | None = None) -> CodeState:
+def _normalized(code_set: str, code: str) -> str:
+    """A code as typed, in its stored form (`e11.9` -> `E119`); text that cannot be a code of
+    the set is only trimmed and upper-cased, so the answer says it is unknown."""
+    return get_code_set(code_set).normalize_code(code) or code.strip().upper()
+
+
+def code_state(
+    store: Store,
+    code: str,
+    on: date,
+    known_at: str | None = None,
+    code_set: str = DEFAULT_CODE_SET,
+) -> CodeState[CodeRecord]:
     """One code's state on one date, answered with a few indexed queries."""
-    releases = knowledge_releases(store, known_at)
-    normalized = code.strip().upper()
+    releases = knowledge_releases(store, known_at, code_set)
+    normalized = _normalized(code_set, code)
     rows = store.code_timeline(normalized, releases)
     timeline = [(info, record) for info, _, record in rows]
-    describe: dict[str, Record] = {}
-    xrefs = [xref for info, record in timeline for xref in record.xrefs if xref]
+    describe: dict[str, CodeRecord] = {}
+    replaced_by = get_code_set(code_set).replaced_by
+    xrefs = [xref for info, record in timeline for xref in replaced_by(record) if xref]
     if xrefs:
         for xref, xref_rows in store.code_timelines(sorted(set(xrefs)), releases).items():
             describe[xref] = xref_rows[-1][2]
@@ -223,7 +271,7 @@ def code_state(store: Store, code: str, on: date, known_at: str | None = None) -
 
 
 @dataclass(frozen=True, slots=True)
-class CodeView:
+class CodeView(Generic[RecordT]):
     """A code's last record as known at a release, and its validity up to then.
 
     `release` carries `record`; when it is not `asked` (the release asked about, the latest by
@@ -233,8 +281,8 @@ class CodeView:
     code: str
     asked: ReleaseInfo
     release: ReleaseInfo
-    record: Record
-    intervals: tuple[ValidityInterval, ...]
+    record: RecordT
+    intervals: tuple[ValidityInterval[RecordT], ...]
     replacements: tuple[Replacement, ...]
 
     @property
@@ -242,39 +290,39 @@ class CodeView:
         return self.release.id == self.asked.id
 
 
-def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
+def code_view(
+    store: Store, code: str, release: str | None = None, code_set: str = DEFAULT_CODE_SET
+) -> CodeView[CodeRecord]:
     """`code`'s record in `release` (default: the latest), or its last one before it."""
     if release is not None:
-        store.resolve(release)  # a retracted label is refused here, as everywhere but --known-at
-    releases = knowledge_releases(store, release)
+        # A retracted label is refused here, as everywhere but --known-at.
+        store.resolve(release, code_set)
+    releases = knowledge_releases(store, release, code_set)
     asked = releases[-1]
-    normalized = code.strip().upper()
+    normalized = _normalized(code_set, code)
     timeline = [(info, record) for info, _, record in store.code_timeline(normalized, releases)]
     if not timeline:
         raise ReleaseError(f"code {normalized} is not in release {asked.display}")
     info, record = timeline[-1]
-    xrefs = sorted({xref for xref in record.xrefs if xref})
+    codes = get_code_set(code_set)
+    xrefs = sorted({xref for xref in codes.replaced_by(record) if xref})
     describe = {
         xref: rows[-1].record
         for xref, rows in store.code_timelines(xrefs, releases).items()
         if rows
     }
-    replacements = tuple(
-        Replacement(xref, describe[xref].long_description if xref in describe else None)
-        for xref in record.xrefs
-        if xref
-    )
+    replacements = _replacements(codes, record, describe)
     return CodeView(
         normalized, asked, info, record, build_intervals(timeline, releases), replacements
     )
 
 
 def code_validity(
-    store: Store, code: str, known_at: str | None = None
-) -> tuple[ValidityInterval, ...]:
+    store: Store, code: str, known_at: str | None = None, code_set: str = DEFAULT_CODE_SET
+) -> tuple[ValidityInterval[CodeRecord], ...]:
     """`code`'s validity intervals as known at `known_at` (default: the latest release)."""
-    releases = knowledge_releases(store, known_at)
-    rows = store.code_timeline(code.strip().upper(), releases)
+    releases = knowledge_releases(store, known_at, code_set)
+    rows = store.code_timeline(_normalized(code_set, code), releases)
     return build_intervals([(info, record) for info, _, record in rows], releases)
 
 
@@ -288,11 +336,12 @@ class CodeIndex:
     def __init__(
         self,
         releases: list[ReleaseInfo],
-        timelines: dict[str, list[tuple[ReleaseInfo, Record]]],
+        timelines: dict[str, list[tuple[ReleaseInfo, CodeRecord]]],
     ) -> None:
         if not releases:
             raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
         self.releases = releases
+        self.code_set = get_code_set(releases[-1].code_set)
         self.known_at = releases[-1]
         self.timelines = timelines
         self._dates = {
@@ -301,19 +350,22 @@ class CodeIndex:
         }
         self.latest = {code: timeline[-1][1] for code, timeline in timelines.items()}
         self._positions = {info.label: index for index, info in enumerate(releases)}
-        self._validity: dict[str, tuple[ValidityInterval, ...]] = {}
-        self._intervals: dict[str, tuple[list[date], list[CodeState]]] = {}
+        self._validity: dict[str, tuple[ValidityInterval[CodeRecord], ...]] = {}
+        self._intervals: dict[str, tuple[list[date], list[CodeState[CodeRecord]]]] = {}
 
     @classmethod
-    def load(cls, store: Store, known_at: str | None = None) -> CodeIndex:
+    def load(
+        cls, store: Store, known_at: str | None = None, code_set: str = DEFAULT_CODE_SET
+    ) -> CodeIndex:
         """Decode each stored version once, then lay the entries out release by release, so
         every timeline comes out in release order with no per-code sort."""
-        releases = knowledge_releases(store, known_at)
+        releases = knowledge_releases(store, known_at, code_set)
         entries, bodies = store.all_entries(releases)
-        decoded = {record_hash: Record.from_json(body) for record_hash, body in bodies.items()}
+        decode = get_code_set(code_set).decode_record
+        decoded = {record_hash: decode(body) for record_hash, body in bodies.items()}
         by_release: dict[int, list[tuple[str, str]]] = {info.id: [] for info in releases}
         # Codes keep the order of their first entry, as the store returned them.
-        timelines: dict[str, list[tuple[ReleaseInfo, Record]]] = {}
+        timelines: dict[str, list[tuple[ReleaseInfo, CodeRecord]]] = {}
         for release_id, code, record_hash in entries:
             by_release[release_id].append((code, record_hash))
             timelines[code] = []
@@ -322,7 +374,7 @@ class CodeIndex:
                 timelines[code].append((info, decoded[record_hash]))
         return cls(releases, timelines)
 
-    def validity(self, code: str) -> tuple[ValidityInterval, ...]:
+    def validity(self, code: str) -> tuple[ValidityInterval[CodeRecord], ...]:
         """The code's validity intervals as known at K (cached)."""
         cached = self._validity.get(code)
         if cached is None:
@@ -331,7 +383,7 @@ class CodeIndex:
             self._validity[code] = cached
         return cached
 
-    def state(self, code: str, on: date) -> CodeState:
+    def state(self, code: str, on: date) -> CodeState[CodeRecord]:
         timeline = self.timelines.get(code, ())
         if not timeline:
             return resolve_state(code, on, self.known_at, timeline)
@@ -345,7 +397,7 @@ class CodeIndex:
             intervals=self.validity(code),
         )
 
-    def intervals(self, code: str) -> tuple[list[date], list[CodeState]]:
+    def intervals(self, code: str) -> tuple[list[date], list[CodeState[CodeRecord]]]:
         """The code's answers as a step function of the date of service.
 
         The answer only changes at a release's effective date, an action effective date, or
@@ -363,10 +415,12 @@ class CodeIndex:
             )
             return [date.min], [unknown]
         points = {date.min}
+        dates_of = self.code_set.record_dates
         for info, record in timeline:
             points.add(info.effective_date)
-            if record.action_effective_date is not None:
-                points.add(record.action_effective_date)
+            effective = dates_of(record).action_effective_date
+            if effective is not None:
+                points.add(effective)
         for interval in self.validity(code):
             points.add(interval.start)
             if interval.end is not None and interval.end < date.max:
@@ -377,8 +431,8 @@ class CodeIndex:
         return result
 
     def _states(
-        self, code: str, timeline: list[tuple[ReleaseInfo, Record]], starts: list[date]
-    ) -> list[CodeState]:
+        self, code: str, timeline: list[tuple[ReleaseInfo, CodeRecord]], starts: list[date]
+    ) -> list[CodeState[CodeRecord]]:
         """`resolve_state` at each start, with what does not depend on the date worked out
         once per code (the known record, the replacements of each status record)."""
         known_release, known = timeline[-1]
@@ -386,22 +440,24 @@ class CodeIndex:
         known_at = self.known_at
         latest = self.latest
         intervals = self.validity(code)
+        code_set = self.code_set
         replacements_of: dict[int, tuple[Replacement, ...]] = {}
         states = []
         for on in starts:
             status, at = status_at(intervals, on)
             interval = intervals[at]
-            meaning_release, meaning = timeline[_meaning_in(timeline, dates, on, status, interval)]
+            meaning_release, meaning = timeline[
+                _meaning_in(code_set, timeline, dates, on, status, interval)
+            ]
             record = interval.record
             replacements: tuple[Replacement, ...] = ()
             if interval.closure in _ENDED:  # as in resolve_state
                 replacements = replacements_of.get(id(record), ())
-                if not replacements and record.xrefs:
-                    replacements = replacements_of[id(record)] = tuple(
-                        Replacement(xref, latest[xref].long_description if xref in latest else None)
-                        for xref in record.xrefs
-                        if xref
+                if not replacements and code_set.replaced_by(record):
+                    replacements = replacements_of[id(record)] = _replacements(
+                        code_set, record, latest
                     )
+            status, claim_status = _claim_status(code_set, status, meaning)
             states.append(
                 CodeState(
                     code,
@@ -415,6 +471,7 @@ class CodeIndex:
                     replacements,
                     intervals,
                     interval,
+                    claim_status,
                 )
             )
         return states

@@ -1,8 +1,9 @@
-"""Release identity: labels, effective dates, issues and their order, snapshots.
+"""Release identity, for every code set: kinds, issues and their order, snapshots.
 
-A release is named `YYYY-MON` (`2020-APR`); the annual file is the `JAN` release of its year,
-so `2020` alone means `2020-JAN`. CMS names its files inconsistently over the years, so the
-label is inferred from the name when it can be and can always be given explicitly.
+A release is named by its code set's label (HCPCS `2020-APR`, ICD-10 `FY2024`), read by the
+code set (`CodeSet.parse_label`); a label may name an issue (`2020-APR#2`). Publishers name
+their files inconsistently over the years, so a code set infers the label from the name when
+it can, and the user can always give it explicitly.
 """
 
 from __future__ import annotations
@@ -12,29 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
-from tracker.codesets.hcpcs.record import Anomaly, Record
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets.base import Anomaly, CodeRecord, LabelParts, RecordT, hash_canonical
 from tracker.errors import ReleaseError
 
-QUARTER_MONTHS = {"JAN": 1, "APR": 4, "JUL": 7, "OCT": 10}
-MONTH_NAMES = {
-    "JAN": 1,
-    "FEB": 2,
-    "MAR": 3,
-    "APR": 4,
-    "MAY": 5,
-    "JUN": 6,
-    "JUL": 7,
-    "AUG": 8,
-    "SEP": 9,
-    "OCT": 10,
-    "NOV": 11,
-    "DEC": 12,
-}
-CODE_SET = "hcpcs"
-# HCPCS Level II dates from the 1980s; a label outside these years is a typo (`0000`, `20200`),
-# and refusing it keeps every date derived from a label inside the calendar.
-FIRST_YEAR, LAST_YEAR = 1980, 2100
 # Issues are stored as 32-bit integers (PostgreSQL `integer`).
 MAX_ISSUE = 2**31 - 1
 # An effective date this many years or more away from its label's year is a typo, not a
@@ -46,45 +30,6 @@ class ReleaseKind(StrEnum):
     ANNUAL = "annual"
     QUARTERLY = "quarterly"
     CORRECTION = "correction"
-
-
-_LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>[A-Za-z]{3}))?(?:#(?P<issue>\d+))?$")
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ReleaseLabel:
-    year: int
-    month: str
-
-    def __str__(self) -> str:
-        return f"{self.year}-{self.month}"
-
-    @property
-    def effective_date(self) -> date:
-        return date(self.year, MONTH_NAMES[self.month], 1)
-
-    @property
-    def kind(self) -> ReleaseKind:
-        return ReleaseKind.ANNUAL if self.month == "JAN" else ReleaseKind.QUARTERLY
-
-
-def parse_label(text: str) -> tuple[ReleaseLabel, int | None]:
-    """`2020-APR`, `2020` (= `2020-JAN`) or `2020-APR#2` (issue 2) -> label and issue."""
-    match = _LABEL.match(text.strip())
-    if not match or (match["month"] and match["month"].upper() not in MONTH_NAMES):
-        raise ReleaseError(
-            f"release {text!r} is not a label like 2020-APR, 2020 (the annual file) or 2020-APR#2"
-        )
-    month = (match["month"] or "JAN").upper()
-    year = int(match["year"])
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ReleaseError(f"release {text!r}: year {year} is not in {FIRST_YEAR}-{LAST_YEAR}")
-    issue = int(match["issue"]) if match["issue"] else None
-    if issue is not None and issue < 1:
-        raise ReleaseError(f"release {text!r}: issue numbers start at 1")
-    if issue is not None and issue > MAX_ISSUE:
-        raise ReleaseError(f"release {text!r}: issue number is too large")
-    return ReleaseLabel(year, month), issue
 
 
 # CMS's re-issue markers, after the label: `_v2`…`_v5` or a date stamp MMDDYYYY.
@@ -148,15 +93,16 @@ def marker_is_later(new: str | None, stored: str | None) -> bool | None:
     return new_value > old_value  # type: ignore[operator]
 
 
-def parse_effective(text: str, label: ReleaseLabel | None = None) -> date:
-    """`YYYY-MM-DD`; with `label`, also within a year of the label's year (else a typo)."""
+def parse_effective(text: str, label: LabelParts | None = None) -> date:
+    """`YYYY-MM-DD`; with `label`, also within a year of the year the label takes effect in
+    (else a typo)."""
     try:
         value = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
         raise ReleaseError(f"--effective {text!r}: not a date as YYYY-MM-DD") from None
-    if label is not None and abs(value.year - label.year) >= EFFECTIVE_YEARS_AWAY:
+    if label is not None and abs(value.year - label.effective_date.year) >= EFFECTIVE_YEARS_AWAY:
         raise ReleaseError(
-            f"--effective {text!r}: more than a year away from release {label}"
+            f"--effective {text!r}: more than a year away from release {label.label}"
             " (a correction is effective within a year of its label)"
         )
     return value
@@ -197,12 +143,12 @@ class ReleaseInfo:
         return self.label if self.issue == 1 else f"{self.label}#{self.issue}"
 
 
-RecordLoader = Callable[[Iterable[str]], Mapping[str, Record]]
+_Record = TypeVar("_Record", bound=CodeRecord)
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One release's code set: every code's record hash, and records fetched on demand.
+class Snapshot(Generic[RecordT]):
+    """One release's codes: every code's record hash, and records fetched on demand.
 
     Diffing compares hashes first and loads only the records that differ, so the loader lets the
     store hand over a snapshot without decoding thousands of unchanged records.
@@ -210,39 +156,45 @@ class Snapshot:
 
     info: ReleaseInfo
     hashes: Mapping[str, str]
-    loader: RecordLoader
+    loader: Callable[[Iterable[str]], Mapping[str, RecordT]]
     # Each code's declared action letter, when the store can tell it without decoding records:
     # reconciliation then skips decoding unchanged records declared N, most of any release.
     actions: Mapping[str, str] | None = None
 
-    def records(self, codes: Iterable[str]) -> Mapping[str, Record]:
+    def records(self, codes: Iterable[str]) -> Mapping[str, RecordT]:
         return self.loader(codes)
 
-    def record(self, code: str) -> Record | None:
+    def record(self, code: str) -> RecordT | None:
         return self.loader([code]).get(code)
 
-    @classmethod
-    def from_records(cls, info: ReleaseInfo, records: Iterable[Record]) -> Snapshot:
+    @staticmethod
+    def from_records(info: ReleaseInfo, records: Iterable[_Record]) -> Snapshot[_Record]:
         """An in-memory snapshot (tests, freshly parsed files)."""
         by_code = {record.code: record for record in records}
-        hashes = {code: record.content_hash() for code, record in by_code.items()}
+        hashes = {code: hash_canonical(record.canonical_json()) for code, record in by_code.items()}
 
-        def load(codes: Iterable[str]) -> Mapping[str, Record]:
+        def load(codes: Iterable[str]) -> Mapping[str, _Record]:
             return {code: by_code[code] for code in codes if code in by_code}
 
-        return cls(info=info, hashes=hashes, loader=load)
+        return Snapshot(info=info, hashes=hashes, loader=load)
 
 
-def adhoc_info(label: str, effective: date | None = None, *, record_count: int = 0) -> ReleaseInfo:
+def adhoc_info(
+    label: str,
+    effective: date | None = None,
+    *,
+    record_count: int = 0,
+    code_set: str = DEFAULT_CODE_SET,
+) -> ReleaseInfo:
     """A ReleaseInfo for a release that is not stored (tests, comparing two files directly)."""
-    parsed, issue = parse_label(label)
+    parts = get_code_set(code_set).parse_label(label)
     return ReleaseInfo(
         id=0,
-        code_set=CODE_SET,
-        label=str(parsed),
-        issue=issue or 1,
-        effective_date=effective or parsed.effective_date,
-        kind=parsed.kind,
+        code_set=get_code_set(code_set).name,
+        label=parts.label,
+        issue=parts.issue or 1,
+        effective_date=effective or parts.effective_date,
+        kind=ReleaseKind(parts.kind),
         source_name="",
         source_sha256="",
         content_sha256="",
@@ -258,14 +210,20 @@ def adhoc_info(label: str, effective: date | None = None, *, record_count: int =
 
 
 def resolve_in(
-    infos: list[ReleaseInfo], text: str, *, allow_retracted: bool = False
+    infos: list[ReleaseInfo],
+    text: str,
+    *,
+    allow_retracted: bool = False,
+    code_set: str = DEFAULT_CODE_SET,
 ) -> ReleaseInfo:
-    """Resolve a label among `infos` (every stored release, retracted ones included).
+    """Resolve a label of `code_set` among `infos` (every stored release of the code set,
+    retracted ones included).
 
     A label whose issues are all retracted is refused, unless `allow_retracted` (answers "as
     known at" a release): then its latest issue."""
-    label, issue = parse_label(text)
-    name = str(label)
+    parts = get_code_set(code_set).parse_label(text)
+    label = name = parts.label
+    issue = parts.issue
     candidates = [info for info in infos if info.label == name]
     if issue is not None:
         for info in candidates:

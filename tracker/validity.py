@@ -27,6 +27,13 @@ every record of the code across the releases known at K, in order:
   else from the effective date of the release that brings it back.
 
 Dates are inclusive: `end` is the last valid day (the termination date itself is valid).
+
+What a record declares (added and termination dates, the action and when it took effect) is
+read through its code set (`CodeSet.record_dates`). A code set whose records declare none
+(ICD-10: `has_end_dates` False) follows the same rules with every date blank: an interval
+closes where the next release known no longer carries the code, a code back after a gap opens
+a new interval at the release that brings it back, and a code first carried by a later release
+than the first known opens at that release's effective date.
 """
 
 from __future__ import annotations
@@ -35,11 +42,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Generic
 
-from tracker.codesets.hcpcs.record import Record
+from tracker.codesets import get_code_set
+from tracker.codesets.base import CodeRecord, RecordDates, RecordT
 from tracker.release import ReleaseInfo
 
-Timeline = Sequence[tuple[ReleaseInfo, Record]]
+Timeline = Sequence[tuple[ReleaseInfo, CodeRecord]]
 
 
 class Closure(StrEnum):
@@ -60,7 +69,7 @@ class Opening(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ValidityInterval:
+class ValidityInterval(Generic[RecordT]):
     """Days `start`..`end` (inclusive; `end` None: still valid) on which the code is valid.
 
     `record` is the record whose dates and meaning govern the interval (the latest one known of
@@ -71,7 +80,7 @@ class ValidityInterval:
 
     start: date
     end: date | None
-    record: Record
+    record: RecordT
     opened_by: ReleaseInfo
     closed_by: ReleaseInfo | None
     closure: Closure | None
@@ -101,8 +110,8 @@ class ValidityInterval:
         return text
 
 
-def _added(record: Record) -> date:
-    return record.added_date if record.added_date is not None else date.min
+def _added(dates: RecordDates) -> date:
+    return dates.added_date if dates.added_date is not None else date.min
 
 
 class _Work:
@@ -112,6 +121,7 @@ class _Work:
     __slots__ = (
         "closed_by",
         "closure",
+        "dates",
         "end",
         "last_seen",
         "opened_by",
@@ -120,20 +130,28 @@ class _Work:
         "start",
     )
 
-    def __init__(self, start: date, record: Record, info: ReleaseInfo, opening: Opening) -> None:
+    def __init__(
+        self,
+        start: date,
+        record: CodeRecord,
+        dates: RecordDates,
+        info: ReleaseInfo,
+        opening: Opening,
+    ) -> None:
         self.start = start
         self.end: date | None = None
         self.record = record
+        self.dates = dates
         self.opened_by = info
         self.closed_by: ReleaseInfo | None = None
         self.closure: Closure | None = None
         self.last_seen = info
         self.opening = opening
-        self.dated(record, info)
+        self.dated(record, dates, info)
 
-    def dated(self, record: Record, info: ReleaseInfo) -> None:
+    def dated(self, record: CodeRecord, dates: RecordDates, info: ReleaseInfo) -> None:
         """`record` (carried by `info`) becomes the latest known record of the interval."""
-        termination = record.termination_date
+        termination = dates.termination_date
         if termination is not None:
             if self.closure is not Closure.TERMINATED or self.end != termination:
                 self.closed_by = info
@@ -144,6 +162,7 @@ class _Work:
             self.closed_by = None
             self.closure = None
         self.record = record
+        self.dates = dates
         self.last_seen = info
 
     def close(self, end: date, by: ReleaseInfo, closure: Closure) -> None:
@@ -158,7 +177,7 @@ class _Work:
         if self.end is None or self.end > last_day:
             self.close(last_day, dropped_by, Closure.REMOVED)
 
-    def frozen(self) -> ValidityInterval:
+    def frozen(self) -> ValidityInterval[CodeRecord]:
         return ValidityInterval(
             self.start,
             self.end,
@@ -175,7 +194,7 @@ def build_intervals(
     timeline: Timeline,
     releases: Sequence[ReleaseInfo],
     positions: Mapping[str, int] | None = None,
-) -> tuple[ValidityInterval, ...]:
+) -> tuple[ValidityInterval[CodeRecord], ...]:
     """The code's validity intervals from its `timeline` (its record in each release of
     `releases` that carries it, ascending), `releases` being every release known at K, one issue
     per label (`positions`: label -> index in `releases`, when the caller has it already)."""
@@ -184,51 +203,60 @@ def build_intervals(
     if positions is None:
         positions = {info.label: index for index, info in enumerate(releases)}
     first_info, first_record = timeline[0]
-    current = _Work(_added(first_record), first_record, first_info, Opening.ADDED)
-    intervals = [current]
+    code_set = get_code_set(first_info.code_set)
+    dates_of = code_set.record_dates
+    first_dates = dates_of(first_record)
+    opened = _added(first_dates)
     previous_position = positions[first_info.label]
+    if not code_set.has_end_dates and first_dates.added_date is None and previous_position > 0:
+        # Without added dates, a code new in a later release is valid from that release.
+        opened = first_info.effective_date
+    current = _Work(opened, first_record, first_dates, first_info, Opening.ADDED)
+    intervals = [current]
     for info, record in timeline[1:]:
         position = positions[info.label]
         gap = position > previous_position + 1
-        before = current.record
-        if record is before and not gap:
+        if record is current.record and not gap:
             current.last_seen = info  # the same version again: nothing else to learn
             previous_position = position
             continue
+        before = current.dates
+        dates = dates_of(record)
         if gap:
             current.removed(releases[previous_position + 1])
         previous_position = position
-        start = _reactivation_start(before, record)
+        start = _reactivation_start(before, dates)
         opening = Opening.REACTIVATED
         if gap and start is None:
             opening = Opening.RETURNED
-            start = _return_start(record, current.end, info)
-            ended = record.termination_date
+            start = _return_start(dates, current.end, info)
+            ended = dates.termination_date
             if ended is not None and ended < start:
                 # Back, but terminated before the gap: the termination ends the old interval.
                 if current.end is None or ended < current.end:
                     current.close(ended, info, Closure.TERMINATED)
                 current.record = record
+                current.dates = dates
                 current.last_seen = info
                 continue
         if start is None and (
-            record.added_date is not None
+            dates.added_date is not None
             and before.added_date is not None
-            and record.added_date > before.added_date
+            and dates.added_date > before.added_date
         ):
             # Reused: the old meaning ends the day before the new one starts.
-            start = record.added_date
+            start = dates.added_date
             opening = Opening.REUSED
             if current.end is None or current.end >= start:
                 current.close(start - timedelta(days=1), info, Closure.REUSED)
         if start is not None:
-            current = _Work(start, record, info, opening)
+            current = _Work(start, record, dates, info, opening)
             intervals.append(current)
             continue
-        current.dated(record, info)
-        if len(intervals) == 1 and record.added_date not in (None, current.start):
+        current.dated(record, dates, info)
+        if len(intervals) == 1 and dates.added_date not in (None, current.start):
             # The first interval's start follows the latest added date (corrected retroactively).
-            current.start = _added(record)
+            current.start = _added(dates)
             current.opened_by = info
     if previous_position < len(releases) - 1:
         current.removed(releases[previous_position + 1])
@@ -238,7 +266,7 @@ def build_intervals(
     return tuple(sorted(kept, key=lambda item: item.start)) if kept else (intervals[-1].frozen(),)
 
 
-def _reactivation_start(before: Record, record: Record) -> date | None:
+def _reactivation_start(before: RecordDates, record: RecordDates) -> date | None:
     """The start of a new interval when `record` re-activates a terminated code, else None."""
     ended = before.termination_date
     effective = record.action_effective_date
@@ -248,7 +276,7 @@ def _reactivation_start(before: Record, record: Record) -> date | None:
     return effective if lifted else None
 
 
-def _return_start(record: Record, gap_from: date | None, info: ReleaseInfo) -> date:
+def _return_start(record: RecordDates, gap_from: date | None, info: ReleaseInfo) -> date:
     """Where a code that comes back after a purge (its last interval ended on `gap_from`) is
     valid again."""
     gap_end = gap_from if gap_from is not None else info.effective_date - timedelta(days=1)
@@ -260,7 +288,7 @@ def _return_start(record: Record, gap_from: date | None, info: ReleaseInfo) -> d
     return max(info.effective_date, gap_end + timedelta(days=1))
 
 
-def interval_at(intervals: Sequence[ValidityInterval], on: date) -> tuple[int, bool]:
+def interval_at(intervals: Sequence[ValidityInterval[CodeRecord]], on: date) -> tuple[int, bool]:
     """(index, valid): the interval containing `on` (valid True); else the last one that ended
     before it (valid False); else 0 with valid False (before the first interval)."""
     index = len(intervals) - 1  # a handful at most: a scan beats building a list to bisect

@@ -11,9 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from tracker import companions
-from tracker.codesets.hcpcs.parsers import parse_source
-from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import snapshot_hash
+from tracker.codesets import get_code_set
+from tracker.codesets.base import SourceFile, hash_canonical, snapshot_hash
 from tracker.errors import IntegrityError, TrackerError
 from tracker.release import ReleaseInfo, ReleaseKind
 from tracker.store import Store
@@ -81,10 +80,12 @@ def verify_release(store: Store, info: ReleaseInfo, *, reparse: bool) -> list[st
         problems.extend(companions.verify_correction(store, info))
     elif reparse:
         try:
-            parsed = parse_source(SourceFile(name=info.source_name, data=data))
+            parsed = get_code_set(info.code_set).parse(SourceFile(name=info.source_name, data=data))
         except TrackerError as exc:
             return [*problems, f"{where}: stored source no longer parses ({exc})"]
-        reparsed = snapshot_hash((r.code, r.content_hash()) for r in parsed.records)
+        reparsed = snapshot_hash(
+            (r.code, hash_canonical(r.canonical_json())) for r in parsed.records
+        )
         if reparsed != info.content_sha256:
             problems.append(
                 f"{where}: re-parsing {info.source_name} gives different records"

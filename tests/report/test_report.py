@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES
+from tracker.codesets.base import snapshot_hash
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import snapshot_hash
 from tracker.csvout import neutralize
 from tracker.diff import ChangeKind, ReleaseDiff, YearDiff, diff_snapshots, diff_year
 from tracker.jsonout import diff_json

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from tests.conftest import SAMPLES
 from tracker import api
+from tracker.codesets.base import snapshot_hash
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import snapshot_hash
 from tracker.store.database import _alembic_config, create_store_engine
 
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"

@@ -18,6 +18,8 @@ _REGISTERED: dict[str, str] = {
     "hcpcs": "tracker.codesets.hcpcs:HCPCS",
 }
 _LOADED: dict[str, CodeSet] = {}
+# The code set of commands and functions not told one: the one the tracker began with.
+DEFAULT_CODE_SET = "hcpcs"
 
 
 class CodeSetError(TrackerError):
@@ -60,6 +62,7 @@ def detect_code_set(source: SourceFile) -> CodeSet | None:
 
 
 __all__ = [
+    "DEFAULT_CODE_SET",
     "CodeSet",
     "CodeSetError",
     "SourceFile",

@@ -10,15 +10,21 @@ different records fit it: HCPCS Level II records carry added and termination dat
 declared action code; ICD-10-CM and ICD-10-PCS records carry neither (a code's validity ends
 where the next release in force no longer carries it), are up to seven characters, and are
 shown with a dot (CM). What the store indexes beside a record's body (`StoredColumns`) is
-therefore given by the code set, each column optional.
+therefore given by the code set, each column optional, and so is what a record declares about
+its own validity (`RecordDates`) and whether a code in force may be billed (`claim_status`).
+
+The values crossing the seam live here too: a source file, what a reader makes of it
+(`ParsedRelease`: records, the members read, the repairs made), a label read into its parts
+(`LabelParts`), and the hashes that are a record's and a snapshot's identity in the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,115 @@ class CodeRecord(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
+# The record type a shared value carries (`Snapshot[Record]`, `CodeState[CodeRecord]`). Its
+# default (PEP 696, seen by the type checker only: Python 3.11's TypeVar has none) lets modules
+# not yet written against one code set's record keep the plain names (`Snapshot`, `CodeState`).
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultingTypeVar
+
+    RecordT = DefaultingTypeVar("RecordT", bound=CodeRecord, default=Any, covariant=True)
+else:
+    RecordT = TypeVar("RecordT", bound=CodeRecord, covariant=True)
+
+
+def hash_canonical(canonical_json: str) -> str:
+    """sha256 of a record's canonical JSON: the record's identity in the store."""
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
+
+
+def snapshot_hash(entries: Iterable[tuple[str, str]]) -> str:
+    """Content hash of a whole snapshot from its (code, record hash) pairs, order-independent."""
+    digest = hashlib.sha256()
+    for code, record_hash in sorted(entries):
+        digest.update(f"{code}\t{record_hash}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMember:
+    """One file of a source (a zip member, or the file itself): what was read, byte for byte."""
+
+    name: str
+    size: int
+    sha256: str
+    is_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """A repair made while reading a publisher's file (a stray byte, a TAB inside a description).
+
+    Published files carry editor debris; a parser brings such a line back to the layout and
+    says so here, so the release records every repair instead of hiding it.
+    """
+
+    file: str
+    line: int | None
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRelease(Generic[RecordT]):
+    """What a code set's reader hands the store for one source: records plus where they came
+    from (every member read, which one held the data, the repairs made)."""
+
+    records: tuple[RecordT, ...]
+    parser: str
+    parser_version: str
+    data_member: str
+    members: tuple[SourceMember, ...] = field(default_factory=tuple)
+    anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelParts:
+    """A release label as the user or a file name gave it, read by its code set."""
+
+    label: str  # canonical: "2020-APR", "FY2024", "FY2023-APR"
+    effective_date: date  # the first day it is in force
+    kind: str  # a ReleaseKind value: "annual" | "quarterly" | "correction"
+    issue: int | None  # "2020-APR#2" -> 2
+
+
+class RecordDates(Protocol):
+    """What a record declares about its own validity, for as-of answers.
+
+    HCPCS records carry all of it (added and termination dates, the declared action and the
+    day it took effect); a code set without such fields answers `NO_DATES`, and a code's
+    validity then follows the releases that carry it.
+    """
+
+    @property
+    def added_date(self) -> date | None: ...
+
+    @property
+    def termination_date(self) -> date | None: ...
+
+    @property
+    def action_code(self) -> str: ...
+
+    @property
+    def action_effective_date(self) -> date | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NoDates:
+    """`RecordDates` of a record that declares none."""
+
+    added_date: date | None = None
+    termination_date: date | None = None
+    action_code: str = ""
+    action_effective_date: date | None = None
+
+
+NO_DATES = NoDates()
+
+
 @dataclass(frozen=True, slots=True)
 class StoredColumns:
     """What the store keeps beside a record's body, for queries that must not decode it.
@@ -66,22 +181,6 @@ class StoredColumns:
     added_date: date | None = None
     termination_date: date | None = None
     action_code: str = ""
-
-
-class ParsedSource(Protocol):
-    """What a code set's reader hands the store for one source file."""
-
-    @property
-    def records(self) -> Sequence[CodeRecord]: ...
-
-    @property
-    def parser(self) -> str: ...
-
-    @property
-    def parser_version(self) -> str: ...
-
-    @property
-    def data_member(self) -> str: ...
 
 
 class CodeSet(Protocol):
@@ -112,7 +211,7 @@ class CodeSet(Protocol):
         """Cheap and never raising: does this file belong to this code set?"""
         ...
 
-    def parse(self, source: SourceFile) -> ParsedSource:
+    def parse(self, source: SourceFile) -> ParsedRelease[CodeRecord]:
         """The release a source file holds; raises `ParseError` naming the file and line."""
         ...
 
@@ -125,11 +224,37 @@ class CodeSet(Protocol):
         ...
 
     def infer_label(self, file_name: str) -> str | None:
-        """The release label a publisher's file name announces (`2020-APR`, `FY2024`), or None."""
+        """The release label a publisher's file name announces (`2020-APR`, `FY2024`), or None.
+
+        `file_name` may be `zip!member` (a zip and the member that held the data): then both
+        names are read, and a `ReleaseError` names them when they announce different releases.
+        """
+        ...
+
+    def parse_label(self, text: str) -> LabelParts:
+        """A label as a user typed it (`2020-APR`, `2020-APR#2`) read into its parts; raises
+        `ReleaseError` saying what a label of this code set looks like."""
         ...
 
     def effective_date(self, label: str) -> date:
         """The first day a release label is in force; raises `ReleaseError` for a bad label."""
+        ...
+
+    def claim_status(self, record: CodeRecord) -> str | None:
+        """None when the code may be billed on a claim, else a short reason (an ICD-10-CM
+        category: "header, not billable")."""
+        ...
+
+    def record_dates(self, record: CodeRecord) -> RecordDates:
+        """What `record` declares about its validity (`NO_DATES` when records declare none)."""
+        ...
+
+    def describe(self, record: CodeRecord) -> str:
+        """The record's description as people read it (its long description or title)."""
+        ...
+
+    def replaced_by(self, record: CodeRecord) -> tuple[str, ...]:
+        """The codes the record names as its replacements (HCPCS's cross-references)."""
         ...
 
     def family(self, code: str) -> str:

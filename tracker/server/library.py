@@ -221,6 +221,8 @@ def search(store: Store, text: str, *, limit: int = 100) -> list[Record]:
     found: list[Record] = []
     for code in index.codes():
         record = index.latest[code]
+        if not isinstance(record, Record):  # the search reads HCPCS descriptions
+            continue
         haystack = f"{record.long_description} {record.short_description}".lower()
         if (wanted and code.startswith(wanted)) or (words and all(w in haystack for w in words)):
             found.append(record)

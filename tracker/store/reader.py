@@ -11,17 +11,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, select
 
 from tracker.attachments import Attachment, AttachmentRole
-from tracker.codesets.hcpcs.record import Anomaly, Record
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets.base import Anomaly, CodeRecord
 from tracker.errors import IntegrityError
-from tracker.release import (
-    CODE_SET,
-    ReleaseInfo,
-    ReleaseKind,
-    Snapshot,
-    latest_in,
-    parse_label,
-    resolve_in,
-)
+from tracker.release import ReleaseInfo, ReleaseKind, Snapshot, latest_in, resolve_in
 from tracker.store import chains
 from tracker.store.schema import (
     record_versions,
@@ -135,24 +128,33 @@ def _release_query() -> Any:
 
 
 def list_releases(
-    connection: Connection, *, include_retracted: bool = False, code_set: str = CODE_SET
+    connection: Connection,
+    *,
+    include_retracted: bool = False,
+    code_set: str | None = DEFAULT_CODE_SET,
 ) -> list[ReleaseInfo]:
-    """Releases in time order (effective date, then issue)."""
+    """Releases of `code_set` (None: of every code set) in time order (effective date, label,
+    issue)."""
+    query = _release_query()
+    if code_set is not None:
+        query = query.where(releases.c.code_set == code_set)
     rows = connection.execute(
-        _release_query()
-        .where(releases.c.code_set == code_set)
-        .order_by(releases.c.effective_date, releases.c.label, releases.c.issue)
+        query.order_by(releases.c.effective_date, releases.c.label, releases.c.issue)
     ).all()
     infos = _with_provenance(connection, [_info(row) for row in rows])
     return [info for info in infos if include_retracted or not info.retracted]
 
 
 def releases_for_label(
-    connection: Connection, label: str, *, include_retracted: bool = False
+    connection: Connection,
+    label: str,
+    *,
+    include_retracted: bool = False,
+    code_set: str = DEFAULT_CODE_SET,
 ) -> list[ReleaseInfo]:
     rows = connection.execute(
         _release_query()
-        .where(releases.c.code_set == CODE_SET, releases.c.label == label)
+        .where(releases.c.code_set == code_set, releases.c.label == label)
         .order_by(releases.c.issue)
     ).all()
     infos = _with_provenance(connection, [_info(row) for row in rows])
@@ -165,23 +167,27 @@ def release_by_id(connection: Connection, release_id: int) -> ReleaseInfo:
 
 
 def resolve_release(
-    connection: Connection, text: str, *, retracted_ok: bool = False
+    connection: Connection,
+    text: str,
+    *,
+    retracted_ok: bool = False,
+    code_set: str = DEFAULT_CODE_SET,
 ) -> ReleaseInfo:
     """`2020-APR` -> its latest non-retracted issue; `2020-APR#1` -> exactly that issue.
 
     With `retracted_ok` (reinstating), a label without an issue means its latest retracted issue.
     """
-    infos = list_releases(connection, include_retracted=True)
+    infos = list_releases(connection, include_retracted=True, code_set=code_set)
     if retracted_ok:
-        label, issue = parse_label(text)
-        retracted = [i for i in infos if i.label == str(label) and i.retracted]
-        if issue is None and retracted:
+        parts = get_code_set(code_set).parse_label(text)
+        retracted = [i for i in infos if i.label == parts.label and i.retracted]
+        if parts.issue is None and retracted:
             return max(retracted, key=lambda info: info.issue)
-    return resolve_in(infos, text)
+    return resolve_in(infos, text, code_set=code_set)
 
 
-def latest_release(connection: Connection) -> ReleaseInfo:
-    return latest_in(list_releases(connection))
+def latest_release(connection: Connection, code_set: str = DEFAULT_CODE_SET) -> ReleaseInfo:
+    return latest_in(list_releases(connection, code_set=code_set))
 
 
 _RELEASE_TOKEN = select(
@@ -228,22 +234,25 @@ def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, s
     return bodies
 
 
-def decode_record(body: str) -> Record:
-    """A stored body (the record's canonical JSON) back to its record: the one place the store
-    decodes what it keeps."""
-    return Record.from_json(body)
+def decode_record(body: str, code_set: str = DEFAULT_CODE_SET) -> CodeRecord:
+    """A stored body (the record's canonical JSON) back to its record, by the code set whose
+    release carries it: the one place the store decodes what it keeps."""
+    return get_code_set(code_set).decode_record(body)
 
 
-def records_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, Record]:
+def records_by_hash(
+    connection: Connection, hashes: Iterable[str], code_set: str = DEFAULT_CODE_SET
+) -> dict[str, CodeRecord]:
+    decode = get_code_set(code_set).decode_record
     return {
-        record_hash: decode_record(body)
+        record_hash: decode(body)
         for record_hash, body in bodies_by_hash(connection, hashes).items()
     }
 
 
 def load_snapshot(
-    engine: Engine, info: ReleaseInfo, cache: dict[str, Record] | None = None
-) -> Snapshot:
+    engine: Engine, info: ReleaseInfo, cache: dict[str, CodeRecord] | None = None
+) -> Snapshot[CodeRecord]:
     """A snapshot whose records are fetched from the store only when asked for.
 
     Record versions never change once stored, so decoded ones can be kept in `cache` (shared by
@@ -253,22 +262,22 @@ def load_snapshot(
         entries = chains.rebuild(connection, [info.id])[info.id]
     hashes = {code: record_hash for code, (record_hash, _) in entries.items()}
     actions = {code: action for code, (_, action) in entries.items()}
-    decoded: dict[str, Record] = cache if cache is not None else {}
+    decoded: dict[str, CodeRecord] = cache if cache is not None else {}
 
-    def load(codes: Iterable[str]) -> Mapping[str, Record]:
+    def load(codes: Iterable[str]) -> Mapping[str, CodeRecord]:
         wanted = {code: hashes[code] for code in codes if code in hashes}
         missing = [h for h in wanted.values() if h not in decoded]
         if missing:
             with engine.connect() as conn:
-                decoded.update(records_by_hash(conn, missing))
+                decoded.update(records_by_hash(conn, missing, info.code_set))
         return {code: decoded[h] for code, h in wanted.items()}
 
     return Snapshot(info=info, hashes=hashes, loader=load, actions=actions)
 
 
-def record_in_release(connection: Connection, release_id: int, code: str) -> Record | None:
-    found = chains.code_versions(connection, [code], [release_id]).get(code, {})
-    return decode_record(found[release_id][1]) if release_id in found else None
+def record_in_release(connection: Connection, release: ReleaseInfo, code: str) -> CodeRecord | None:
+    found = chains.code_versions(connection, [code], [release.id]).get(code, {})
+    return decode_record(found[release.id][1], release.code_set) if release.id in found else None
 
 
 def source_bytes(connection: Connection, sha256: str) -> bytes:

@@ -1,7 +1,9 @@
 """`Store`: the one object the rest of the project holds to reach the database.
 
 It keeps SQLAlchemy inside this package: callers get releases, snapshots, records and bytes,
-never engines or rows.
+never engines or rows. One store holds the releases of every code set; each is stored with its
+code set's name, labels resolve among the releases of one code set (`code_set`, HCPCS unless
+told), and records are decoded by the code set of the release that carries them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.attachments import Attachment, NewAttachment
-from tracker.codesets.hcpcs.record import Record
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets.base import CodeRecord
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
 from tracker.store.database import (
@@ -54,7 +57,7 @@ class TimelineEntry(NamedTuple):
 
     release: ReleaseInfo
     record_hash: str
-    record: Record
+    record: CodeRecord
 
 
 class Store:
@@ -69,8 +72,9 @@ class Store:
             else engine
         )
         # Decoded record versions by hash: immutable once stored, so safe to keep.
-        self._records: dict[str, Record] = {}
+        self._records: dict[str, CodeRecord] = {}
         self._releases: list[ReleaseInfo] = []
+        self._by_code_set: dict[str, list[ReleaseInfo]] = {}
         self._release_token: tuple[int, int] | None = None
         self._links: chains.Links | None = None
 
@@ -99,42 +103,60 @@ class Store:
         return upgrade(self.engine)
 
     @_faults()
-    def _all_releases(self) -> list[ReleaseInfo]:
-        """Every stored release, retracted included, re-read only when another was added.
+    def _every_release(self) -> list[ReleaseInfo]:
+        """Every stored release of every code set, retracted included, re-read only when
+        another was added.
 
         As-of lookups resolve releases on every call; one tiny query replaces re-reading them.
         """
         with self._read() as connection:
             token = reader.release_token(connection)
             if token != self._release_token:
-                self._releases = reader.list_releases(connection, include_retracted=True)
+                self._releases = reader.list_releases(
+                    connection, include_retracted=True, code_set=None
+                )
+                self._by_code_set = {}
                 self._links = chains.Links.load(connection)
                 self._release_token = token
         return self._releases
 
-    def releases(self, *, include_retracted: bool = False) -> list[ReleaseInfo]:
-        return [info for info in self._all_releases() if include_retracted or not info.retracted]
+    def _all_releases(self, code_set: str) -> list[ReleaseInfo]:
+        """Every stored release of `code_set`, retracted included, in time order."""
+        every = self._every_release()
+        found = self._by_code_set.get(code_set)
+        if found is None:
+            name = get_code_set(code_set).name
+            found = self._by_code_set[code_set] = [i for i in every if i.code_set == name]
+        return found
 
-    def current_releases(self) -> list[ReleaseInfo]:
+    def releases(
+        self, *, include_retracted: bool = False, code_set: str = DEFAULT_CODE_SET
+    ) -> list[ReleaseInfo]:
+        return [
+            info for info in self._all_releases(code_set) if include_retracted or not info.retracted
+        ]
+
+    def current_releases(self, code_set: str = DEFAULT_CODE_SET) -> list[ReleaseInfo]:
         """Releases that count by default: not retracted, the latest issue of each label."""
-        return current_in(self._all_releases())
+        return current_in(self._all_releases(code_set))
 
-    def all_releases(self) -> list[ReleaseInfo]:
-        """Every stored release, retracted ones included (one cheap freshness check)."""
-        return self._all_releases()
+    def all_releases(self, code_set: str = DEFAULT_CODE_SET) -> list[ReleaseInfo]:
+        """Every stored release of `code_set`, retracted ones included (one cheap freshness
+        check)."""
+        return self._all_releases(code_set)
 
-    def resolve(self, label: str | None) -> ReleaseInfo:
+    def resolve(self, label: str | None, code_set: str = DEFAULT_CODE_SET) -> ReleaseInfo:
         """A label (`2020-APR`, `2020`, `2020-APR#2`) to a release; None means the latest."""
-        infos = self._all_releases()
-        return latest_in(infos) if label is None else resolve_in(infos, label)
+        infos = self._all_releases(code_set)
+        return latest_in(infos) if label is None else resolve_in(infos, label, code_set=code_set)
 
     @_faults()
-    def record(self, release: ReleaseInfo, code: str) -> Record | None:
+    def record(self, release: ReleaseInfo, code: str) -> CodeRecord | None:
         with self._read() as connection:
-            return reader.record_in_release(connection, release.id, code)
+            return reader.record_in_release(connection, release, code)
 
     @_faults()
-    def snapshot(self, release: ReleaseInfo) -> Snapshot:
+    def snapshot(self, release: ReleaseInfo) -> Snapshot[CodeRecord]:
         return reader.load_snapshot(self.engine, release, self._records)
 
     @_faults()
@@ -170,8 +192,11 @@ class Store:
     ) -> dict[str, list[TimelineEntry]]:
         """`code_timeline` for several codes in one round trip."""
         if self._links is None:
-            self._all_releases()
+            self._every_release()
         by_id = {info.id: info for info in releases}
+        decoders = {
+            name: get_code_set(name).decode_record for name in {info.code_set for info in releases}
+        }
         with self._read() as connection:
             found = reader.code_entries(connection, codes, by_id, self._links)
         cache = self._records
@@ -182,7 +207,8 @@ class Store:
             for release_id, record_hash, body in rows:
                 record = cache.get(record_hash)
                 if record is None:
-                    record = cache[record_hash] = reader.decode_record(body)
+                    decode = decoders[by_id[release_id].code_set]
+                    record = cache[record_hash] = decode(body)
                 decoded.append(TimelineEntry(by_id[release_id], record_hash, record))
             timelines[code] = sorted(decoded, key=lambda item: order[item[0].id])
         return timelines
@@ -200,11 +226,11 @@ class Store:
         return writer.write_release(self.engine, prepared, reissue=reissue)
 
     @_faults("retract")
-    def retract(self, label: str, reason: str) -> ReleaseInfo:
-        return writer.retract(self.engine, label, reason)
+    def retract(self, label: str, reason: str, code_set: str = DEFAULT_CODE_SET) -> ReleaseInfo:
+        return writer.retract(self.engine, label, reason, code_set)
 
-    def reinstate(self, label: str, reason: str) -> ReleaseInfo:
-        return writer.reinstate(self.engine, label, reason)
+    def reinstate(self, label: str, reason: str, code_set: str = DEFAULT_CODE_SET) -> ReleaseInfo:
+        return writer.reinstate(self.engine, label, reason, code_set)
 
     def attachments(self, release: ReleaseInfo) -> list[Attachment]:
         """The release's companion files (transaction reports, corrections)."""

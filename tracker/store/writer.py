@@ -20,11 +20,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from tracker.attachments import Attachment, NewAttachment
-from tracker.codesets import get_code_set
-from tracker.codesets.base import StoredColumns
-from tracker.codesets.hcpcs.record import ParsedRelease, Record, hash_canonical, snapshot_hash
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets.base import (
+    CodeRecord,
+    ParsedRelease,
+    StoredColumns,
+    hash_canonical,
+    snapshot_hash,
+)
 from tracker.errors import ReleaseError, StoreError
-from tracker.release import CODE_SET, ReleaseInfo, ReleaseKind, ReleaseLabel, marker_is_later
+from tracker.release import ReleaseInfo, ReleaseKind, marker_is_later
 from tracker.store import reader
 from tracker.store.chains import MAX_CHAIN_DEPTH
 from tracker.store.database import fault_kind, store_fault
@@ -50,15 +55,16 @@ BATCH = 2000
 class PreparedRelease:
     """Everything to store, computed before the transaction opens so it stays short."""
 
-    label: ReleaseLabel
+    # The canonical label (`2020-APR`), of the code set `code_set` (its registered name).
+    label: str
     effective_date: date
     kind: ReleaseKind
     source_name: str
     source_bytes: bytes
     source_sha256: str
-    parsed: ParsedRelease
+    parsed: ParsedRelease[CodeRecord]
     # (record, canonical JSON, content hash): serialized once, used for hashing and storing.
-    record_hashes: tuple[tuple[Record, str, str], ...]
+    record_hashes: tuple[tuple[CodeRecord, str, str], ...]
     content_sha256: str
     # CMS's version marker from the file name (`v4`, `12172024`): a later one than the stored
     # issues' makes the file the quarter's next issue without --reissue.
@@ -67,6 +73,7 @@ class PreparedRelease:
     # report inside the release zip, the corrections file a correction applies).
     base_release_id: int | None = None
     attachments: tuple[NewAttachment, ...] = ()
+    code_set: str = DEFAULT_CODE_SET
 
 
 def _version_row(
@@ -84,9 +91,9 @@ def _version_row(
 
 
 def prepare(
-    parsed: ParsedRelease,
+    parsed: ParsedRelease[CodeRecord],
     *,
-    label: ReleaseLabel,
+    label: str,
     effective_date: date,
     kind: ReleaseKind,
     source_name: str,
@@ -95,6 +102,7 @@ def prepare(
     version_marker: str | None = None,
     base_release_id: int | None = None,
     attachments: tuple[NewAttachment, ...] = (),
+    code_set: str = DEFAULT_CODE_SET,
 ) -> PreparedRelease:
     hashed = tuple(
         (record, body, hash_canonical(body))
@@ -114,6 +122,7 @@ def prepare(
         version_marker=version_marker,
         base_release_id=base_release_id,
         attachments=attachments,
+        code_set=get_code_set(code_set).name,
     )
 
 
@@ -140,9 +149,9 @@ def _chunks(rows: Sequence[dict[str, object]]) -> list[Sequence[dict[str, object
     return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
 
 
-def _label_lock(label: str) -> int:
-    """A stable signed 64-bit key for PostgreSQL's advisory lock on one label."""
-    digest = hashlib.sha256(f"tracker:{CODE_SET}:{label}".encode()).digest()
+def _label_lock(code_set: str, label: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock on one label of a code set."""
+    digest = hashlib.sha256(f"tracker:{code_set}:{label}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -174,13 +183,17 @@ def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -
 
 
 def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
-    label = str(prepared.label)
+    label = prepared.label
     with engine.connect().execution_options(write=True) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             # Writers of one label take turns, as SQLite's BEGIN IMMEDIATE makes every writer
             # do: the check below then sees what the previous writer committed.
-            connection.execute(select(func.pg_advisory_xact_lock(_label_lock(label))))
-        existing = reader.releases_for_label(connection, label, include_retracted=True)
+            connection.execute(
+                select(func.pg_advisory_xact_lock(_label_lock(prepared.code_set, label)))
+            )
+        existing = reader.releases_for_label(
+            connection, label, include_retracted=True, code_set=prepared.code_set
+        )
         for info in existing:
             if info.content_sha256 == prepared.content_sha256:
                 state = " (retracted)" if info.retracted else ""
@@ -219,7 +232,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         release_id = connection.execute(
             insert(releases).returning(releases.c.id),
             {
-                "code_set": CODE_SET,
+                "code_set": prepared.code_set,
                 "label": label,
                 "issue": issue,
                 "effective_date": prepared.effective_date,
@@ -267,7 +280,7 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
             ],
         )
         before = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
-        columns = get_code_set(CODE_SET).stored_columns
+        columns = get_code_set(prepared.code_set).stored_columns
         version_rows: list[dict[str, object]] = [
             _version_row(record_hash, record.code, body, columns(record))
             for record, body, record_hash in prepared.record_hashes
@@ -333,7 +346,7 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     full = Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
     latest = connection.execute(
         select(releases.c.id, releases.c.chain_depth)
-        .where(releases.c.code_set == CODE_SET)
+        .where(releases.c.code_set == prepared.code_set)
         .order_by(releases.c.id.desc())
         .limit(1)
     ).first()
@@ -379,7 +392,9 @@ def _check_marker(prepared: PreparedRelease, label: str, existing: list[ReleaseI
             )
 
 
-def _append_event(engine: Engine, label_text: str, action: str, reason: str) -> ReleaseInfo:
+def _append_event(
+    engine: Engine, label_text: str, action: str, reason: str, code_set: str
+) -> ReleaseInfo:
     """Append a retract or reinstate event; a release's state is its latest event."""
     verb = "retraction" if action == "retract" else "reinstatement"
     if not reason.strip():
@@ -387,13 +402,15 @@ def _append_event(engine: Engine, label_text: str, action: str, reason: str) -> 
     with engine.connect().execution_options(write=True) as connection, connection.begin():
         try:
             info = reader.resolve_release(
-                connection, label_text, retracted_ok=action == "reinstate"
+                connection, label_text, retracted_ok=action == "reinstate", code_set=code_set
             )
         except ReleaseError:
             if action == "reinstate":
                 raise
             # Every issue of the label is retracted: name the latest in the refusal below.
-            info = reader.resolve_release(connection, label_text, retracted_ok=True)
+            info = reader.resolve_release(
+                connection, label_text, retracted_ok=True, code_set=code_set
+            )
         if action == "retract" and info.retracted:
             raise StoreError(f"release {info.display} is already retracted")
         if action == "reinstate" and not info.retracted:
@@ -410,14 +427,18 @@ def _append_event(engine: Engine, label_text: str, action: str, reason: str) -> 
         return reader.release_by_id(connection, info.id)
 
 
-def retract(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
+def retract(
+    engine: Engine, label_text: str, reason: str, code_set: str = DEFAULT_CODE_SET
+) -> ReleaseInfo:
     """Append a retraction: the release stays stored, byte for byte, but leaves default views."""
-    return _append_event(engine, label_text, "retract", reason)
+    return _append_event(engine, label_text, "retract", reason, get_code_set(code_set).name)
 
 
-def reinstate(engine: Engine, label_text: str, reason: str) -> ReleaseInfo:
+def reinstate(
+    engine: Engine, label_text: str, reason: str, code_set: str = DEFAULT_CODE_SET
+) -> ReleaseInfo:
     """Append a reinstatement: the retracted release counts again, its history kept."""
-    return _append_event(engine, label_text, "reinstate", reason)
+    return _append_event(engine, label_text, "reinstate", reason, get_code_set(code_set).name)
 
 
 def _store_source(connection: Connection, sha256: str, data: bytes) -> None:

@@ -22,7 +22,8 @@ from tracker.codesets import (
     detect_code_set,
     get_code_set,
 )
-from tracker.codesets.base import CodeRecord, SourceFile
+from tracker.codesets.base import CodeRecord, LabelParts, SourceFile
+from tracker.errors import ReleaseError
 
 
 def test_registry_knows_hcpcs_by_name_in_any_case() -> None:
@@ -146,3 +147,103 @@ def test_label_inference_from_cms_file_names(
     assert hcpcs.infer_label(file_name) == label
     if label is not None:
         assert hcpcs.effective_date(label) == effective
+
+
+# A release zip's name and its data member's name, read together (`zip!member`): a quarter
+# the member names decides over a zip that names only a year, a member naming only a year
+# leaves the quarter to the zip, and two names that disagree are refused naming both.
+ZIP_MEMBER_TABLE = [
+    ("HCPCS2026.zip!HCPC2026_APR_ANWEB.txt", "2026-APR"),
+    ("2020-APR-Alpha-Numeric-HCPCS-File.zip!HCPC2020_ANWEB.txt", "2020-APR"),
+    ("HCPC2020_JUL_ANWEB.zip!HCPC2020_JUL_ANWEB.xlsx", "2020-JUL"),
+    ("download.zip!HCPC2019_OCT_ANWEB.txt", "2019-OCT"),
+    ("HCPC2018_ANWEB.zip!readme.txt", "2018-JAN"),
+    ("download.zip!data.txt", None),
+]
+
+
+@pytest.mark.parametrize(("names", "label"), ZIP_MEMBER_TABLE)
+def test_label_inference_from_a_zip_and_its_data_member(names: str, label: str | None) -> None:
+    assert get_code_set("hcpcs").infer_label(names) == label
+
+
+@pytest.mark.parametrize(
+    ("names", "zip_says", "member_says"),
+    [
+        ("HCPC2019_ANWEB.zip!HCPC2020_ANWEB.txt", "2019-JAN", "2020-JAN"),
+        ("HCPC2020_APR_ANWEB.zip!HCPC2020_JUL_ANWEB.txt", "2020-APR", "2020-JUL"),
+    ],
+)
+def test_a_zip_and_member_that_disagree_are_refused_naming_both(
+    names: str, zip_says: str, member_says: str
+) -> None:
+    zip_name, member = names.split("!")
+    expected = (
+        f"{zip_name}: the zip's name says {zip_says} but its data file {member} says"
+        f" {member_says}; give the release with --release"
+    )
+    with pytest.raises(ReleaseError) as raised:
+        get_code_set("hcpcs").infer_label(names)
+    assert str(raised.value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("2020-APR", LabelParts("2020-APR", date(2020, 4, 1), "quarterly", None)),
+        ("2020", LabelParts("2020-JAN", date(2020, 1, 1), "annual", None)),
+        (" 2020-jul ", LabelParts("2020-JUL", date(2020, 7, 1), "quarterly", None)),
+        ("2020-APR#2", LabelParts("2020-APR", date(2020, 4, 1), "quarterly", 2)),
+        ("2021-JAN#1", LabelParts("2021-JAN", date(2021, 1, 1), "annual", 1)),
+    ],
+)
+def test_labels_are_read_into_their_parts(text: str, parts: LabelParts) -> None:
+    assert get_code_set("hcpcs").parse_label(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "FY2024",
+            "release 'FY2024' is not a label like 2020-APR, 2020 (the annual file) or 2020-APR#2",
+        ),
+        ("2020-XYZ", "release '2020-XYZ' is not a label like 2020-APR"),
+        ("0000", "release '0000': year 0 is not in 1980-2100"),
+        ("2020-APR#0", "release '2020-APR#0': issue numbers start at 1"),
+        ("2020-APR#99999999999", "release '2020-APR#99999999999': issue number is too large"),
+    ],
+)
+def test_bad_labels_are_refused_saying_what_a_label_looks_like(text: str, message: str) -> None:
+    with pytest.raises(ReleaseError) as raised:
+        get_code_set("hcpcs").parse_label(text)
+    assert str(raised.value).startswith(message)
+
+
+def test_record_answers_agree_with_the_raw_fixed_width_file(
+    shared_file: Callable[..., Path],
+) -> None:
+    """Dates, description and cross-references as the code set gives them to as-of answers,
+    against the raw first line of each code (positions 12-91 the start of the long description,
+    205-209 the first XREF, 269-276 added, 285-292 terminated, 293 the action code)."""
+    path = shared_file("cms-hcpcs", "2016", "HCPC2016_CONTR_ANWEB.txt")
+    hcpcs = get_code_set("hcpcs")
+    data = path.read_bytes()
+    records = {r.code: r for r in hcpcs.parse(SourceFile(path.name, data)).records}
+    checked = 0
+    for line in data.decode("latin-1").splitlines():
+        if len(line) < 293 or line[10] not in "37":
+            continue
+        record = records[line[0:5].strip()]
+        dates = hcpcs.record_dates(record)
+        assert (dates.added_date, dates.termination_date, dates.action_code) == (
+            _cms_date(line[268:276]),
+            _cms_date(line[284:292]),
+            line[292],
+        )
+        assert hcpcs.describe(record).startswith(" ".join(line[11:91].split()))
+        first_xref = line[204:209].strip()
+        assert hcpcs.replaced_by(record)[:1] == ((first_xref,) if first_xref else ())
+        assert hcpcs.claim_status(record) is None
+        checked += 1
+    assert checked == len(records)

@@ -36,8 +36,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.codesets.hcpcs.labels import MONTH_NAMES, QUARTER_MONTHS, parse_label
 from tracker.codesets.hcpcs.record import Record
-from tracker.release import MONTH_NAMES, QUARTER_MONTHS, ReleaseInfo, Snapshot, parse_label
+from tracker.release import ReleaseInfo, Snapshot
 
 _QUARTER_NAMES = {month: name for name, month in QUARTER_MONTHS.items()}
 

@@ -1,34 +1,44 @@
 """HCPCS Level II behind the `CodeSet` interface: the one object the shared machinery holds.
 
 Everything here hands on to the modules of this package (the record, its parsers, CMS's file
-names and code tables); it only says which of them answers which question of the interface.
+names, labels and code tables); it only says which of them answers which question of the
+interface.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from tracker.codesets.base import CodeRecord, CodeSet, SourceFile, StoredColumns
+from tracker.codesets.base import (
+    CodeRecord,
+    CodeSet,
+    LabelParts,
+    ParsedRelease,
+    RecordDates,
+    SourceFile,
+    StoredColumns,
+)
 from tracker.codesets.hcpcs.codetables import FAMILY_ORDER, code_family
-from tracker.codesets.hcpcs.filenames import infer_label
+from tracker.codesets.hcpcs.filenames import label_from_names
+from tracker.codesets.hcpcs.labels import label_parts, parse_label
 from tracker.codesets.hcpcs.layout import FIELDS
 from tracker.codesets.hcpcs.parsers import PARSERS, parse_source
-from tracker.codesets.hcpcs.record import (
-    CODE_PATTERN,
-    MODIFIER_PATTERN,
-    ParsedRelease,
-    Record,
-)
-from tracker.release import CODE_SET, parse_label
+from tracker.codesets.hcpcs.record import CODE_PATTERN, MODIFIER_PATTERN, Record
 
 # Codes are 5 characters, modifiers 2.
 CODE_WIDTH = 5
 
 
+def _record(record: CodeRecord) -> Record:
+    if not isinstance(record, Record):
+        raise TypeError(f"not an HCPCS record: {type(record).__name__}")
+    return record
+
+
 class Hcpcs:
     """CMS's HCPCS Level II code set: procedures and modifiers, released quarterly."""
 
-    name = CODE_SET
+    name = "hcpcs"
     title = "HCPCS Level II"
     code_width = CODE_WIDTH
     has_end_dates = True
@@ -46,27 +56,43 @@ class Hcpcs:
     def detect(self, source: SourceFile) -> bool:
         return any(parser.detect(source) for parser in PARSERS)
 
-    def parse(self, source: SourceFile) -> ParsedRelease:
+    def parse(self, source: SourceFile) -> ParsedRelease[Record]:
         return parse_source(source)
 
     def decode_record(self, body: str) -> Record:
         return Record.from_json(body)
 
     def stored_columns(self, record: CodeRecord) -> StoredColumns:
-        if not isinstance(record, Record):
-            raise TypeError(f"not an HCPCS record: {type(record).__name__}")
+        hcpcs = _record(record)
         return StoredColumns(
-            added_date=record.added_date,
-            termination_date=record.termination_date,
-            action_code=record.action_code,
+            added_date=hcpcs.added_date,
+            termination_date=hcpcs.termination_date,
+            action_code=hcpcs.action_code,
         )
 
     def infer_label(self, file_name: str) -> str | None:
-        label = infer_label(file_name)
+        label = label_from_names(file_name)
         return str(label) if label is not None else None
+
+    def parse_label(self, text: str) -> LabelParts:
+        return label_parts(text)
 
     def effective_date(self, label: str) -> date:
         return parse_label(label)[0].effective_date
+
+    def claim_status(self, record: CodeRecord) -> str | None:
+        # Every carried HCPCS code may be billed while it is valid; its dates say when.
+        return None
+
+    def record_dates(self, record: CodeRecord) -> RecordDates:
+        # The record carries the dates itself, under the names `RecordDates` reads.
+        return _record(record)
+
+    def describe(self, record: CodeRecord) -> str:
+        return _record(record).long_description
+
+    def replaced_by(self, record: CodeRecord) -> tuple[str, ...]:
+        return _record(record).xrefs
 
     def family(self, code: str) -> str:
         return code_family(code)

@@ -2,7 +2,8 @@
 
 CMS has named its files inconsistently over the years (`HCPC2020_APR_ANWEB`, `HCPC17_CONTR_ANWEB`,
 `12anweb`, `HCPC2013_A-N`, `2018-Alpha-Numeric-HCPCS-File.zip`), so each form it has used is one
-pattern here; a label read off a name can always be overridden by the user.
+pattern here; a label read off a name can always be overridden by the user. A release zip's
+name and its data file's name may both announce the release; `label_from_names` reconciles them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tracker.release import FIRST_YEAR, LAST_YEAR, ReleaseLabel, version_marker
+from tracker.codesets.hcpcs.labels import FIRST_YEAR, LAST_YEAR, ReleaseLabel
+from tracker.errors import ReleaseError
+from tracker.release import version_marker
 
 
 def _year(digits: str) -> int:
@@ -61,3 +64,36 @@ def infer_label(file_name: str) -> ReleaseLabel | None:
     """The release a CMS file name announces, or None when the name says nothing usable."""
     found = read_file_name(file_name)
     return found.label if found else None
+
+
+def label_from_names(name: str) -> ReleaseLabel | None:
+    """The release a file's name announces; for `zip!member` (a zip and its data member), what
+    the two names together announce (see `reconcile`). None when no name says."""
+    zip_name, _, member = name.rpartition("!")
+    if not zip_name:
+        return infer_label(name)
+    outer = read_file_name(zip_name)
+    inner = read_file_name(member)
+    if outer is not None and inner is not None:
+        return reconcile(zip_name, outer, member, inner)
+    found = outer or inner
+    return found.label if found is not None else None
+
+
+def reconcile(zip_name: str, outer: FileName, member: str, inner: FileName) -> ReleaseLabel:
+    """A zip's name and its data member's name may each announce the release.
+
+    The member is the data itself, so a quarter it names decides over a zip name that names
+    only a year (`HCPCS2026.zip` holding `HCPC2026_APR_ANWEB.txt` is 2026-APR). A member that
+    names only a year leaves the quarter to the zip name. Different years, or two different
+    quarters, cannot both be right: the file is refused, naming both, for `--release` to settle.
+    """
+    if outer.label.year == inner.label.year:
+        if not inner.month_named:
+            return outer.label
+        if not outer.month_named or outer.label.month == inner.label.month:
+            return inner.label
+    raise ReleaseError(
+        f"{zip_name}: the zip's name says {outer.label} but its data file {member} says"
+        f" {inner.label}; give the release with --release"
+    )

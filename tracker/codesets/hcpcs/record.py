@@ -14,16 +14,16 @@ Whether a record is a modifier is kept, as `kind`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from tracker.codesets.base import hash_canonical
 from tracker.codesets.hcpcs.layout import DATE_FIELDS, RECORD_FIELDS, TUPLE_FIELDS
 
 
@@ -207,11 +207,6 @@ _VALUES = operator.attrgetter(*_SORTED_FIELDS)
 _KINDS = {kind.value: kind for kind in RecordKind}
 
 
-def hash_canonical(canonical_json: str) -> str:
-    """sha256 of a record's canonical JSON: the record's identity in the store."""
-    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
-
-
 def parse_cms_date(raw: str | None) -> date | None:
     """`YYYYMMDD` (the CMS layout) to a date; blank or all-zero means no date.
 
@@ -253,51 +248,3 @@ def parse_base_units(raw: str | None) -> int | None:
     if not text.isdigit():
         raise ValueError(f"anesthesia base units {text!r} is not a number")
     return int(text)
-
-
-def snapshot_hash(entries: Iterable[tuple[str, str]]) -> str:
-    """Content hash of a whole snapshot from its (code, record hash) pairs, order-independent."""
-    digest = hashlib.sha256()
-    for code, record_hash in sorted(entries):
-        digest.update(f"{code}\t{record_hash}\n".encode())
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class SourceMember:
-    """One file of a source (a zip member, or the file itself): what was read, byte for byte."""
-
-    name: str
-    size: int
-    sha256: str
-    is_data: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    """A repair made while reading CMS's file (a stray byte, a TAB inside a description).
-
-    CMS's own files carry editor debris; the parser brings such a line back to the layout and
-    says so here, so the release records every repair instead of hiding it.
-    """
-
-    file: str
-    line: int | None
-    kind: str
-    detail: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.kind}: {self.detail}"
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRelease:
-    """What a parser hands the store: records plus where they came from."""
-
-    records: tuple[Record, ...]
-    parser: str
-    parser_version: str
-    data_member: str
-    members: tuple[SourceMember, ...] = field(default_factory=tuple)
-    anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)

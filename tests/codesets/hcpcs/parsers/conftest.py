@@ -15,9 +15,9 @@ from types import ModuleType
 import pytest
 
 from tests.conftest import REAL_SOURCES as REAL_FILES
+from tracker.codesets.base import ParsedRelease
 from tracker.codesets.hcpcs.parsers import parse_source
 from tracker.codesets.hcpcs.parsers.base import SourceFile
-from tracker.codesets.hcpcs.record import ParsedRelease
 
 CMS = "cms-hcpcs"
 BAD_DIR = Path(__file__).resolve().parents[3] / "data" / "bad"

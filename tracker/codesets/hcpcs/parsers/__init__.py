@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from tracker.codesets.base import ParsedRelease, SourceMember
 from tracker.codesets.hcpcs.parsers.base import Parser, SourceFile, looks_utf16
 from tracker.codesets.hcpcs.parsers.cmszip import CmsZipParser
 from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
 from tracker.codesets.hcpcs.parsers.seedpage import SeedPageParser
 from tracker.codesets.hcpcs.parsers.workbook import WorkbookParser
-from tracker.codesets.hcpcs.record import ParsedRelease, Record, SourceMember
+from tracker.codesets.hcpcs.record import Record
 from tracker.errors import ParseError
 
 PARSERS: list[Parser] = [CmsZipParser(), WorkbookParser(), FixedWidthParser(), SeedPageParser()]

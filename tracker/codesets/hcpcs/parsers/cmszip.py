@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from tracker.codesets.base import Anomaly, ParsedRelease, SourceMember
 from tracker.codesets.hcpcs.parsers.base import (
     MAX_COMPRESSION_RATIO,
     MAX_MEMBER_SIZE,
@@ -38,7 +39,7 @@ from tracker.codesets.hcpcs.parsers.base import (
 from tracker.codesets.hcpcs.parsers.fixedwidth import FixedWidthParser
 from tracker.codesets.hcpcs.parsers.seedpage import SeedPageParser
 from tracker.codesets.hcpcs.parsers.workbook import WorkbookParser
-from tracker.codesets.hcpcs.record import Anomaly, ParsedRelease, Record, SourceMember
+from tracker.codesets.hcpcs.record import Record
 from tracker.errors import ParseError
 
 __all__ = ["MAX_COMPRESSION_RATIO", "MAX_MEMBER_SIZE", "CmsZipParser", "is_companion_file"]

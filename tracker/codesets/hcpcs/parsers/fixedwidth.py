@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tracker.codesets.base import Anomaly, ParsedRelease, SourceMember
 from tracker.codesets.hcpcs.codetables import ACTION_CODES
 from tracker.codesets.hcpcs.layout import (
     BY_NAME,
@@ -43,11 +44,8 @@ from tracker.codesets.hcpcs.parsers.build import RecordBuilder
 from tracker.codesets.hcpcs.record import (
     CODE_PATTERN,
     MODIFIER_PATTERN,
-    Anomaly,
-    ParsedRelease,
     Record,
     RecordKind,
-    SourceMember,
 )
 from tracker.errors import ParseError
 
