@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tracker.errors import SourceError
 
@@ -34,6 +34,11 @@ class Icd10Release:
     conversion: tuple[ConversionLink, ...]
     version: VersionInfo
     members: tuple[Member, ...]
+    # The order file's member name in a zip; the file's own name for a loose order file.
+    data_member: str = ""
+
+
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def read_release(
@@ -48,17 +53,40 @@ def read_release(
     given); `label`/`effective` override the inferred version.
     """
     source = Path(path)
-    if source.suffix.lower() == ".zip":
-        archive = read_archive(source)
-        order = parse_order_file(f"{source}:{archive.order_name}", archive.order_data)
+    try:
+        size = source.stat().st_size
+        if size > MAX_LOOSE_BYTES:
+            raise SourceError(str(source), f"is {size} bytes, over the {MAX_LOOSE_BYTES} limit")
+        data = source.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(source), f"cannot be read ({exc.strerror})") from None
+    return read_release_data(str(source), data, code_set, label, effective)
+
+
+def read_release_data(
+    name: str,
+    data: bytes,
+    code_set: CodeSet | None = None,
+    label: str | None = None,
+    effective: date | None = None,
+) -> Icd10Release:
+    """`read_release` for bytes already read; `name` is the file's name for messages.
+
+    A zip is recognised by its bytes (`PK\\x03\\x04`), not by its name; messages about a
+    member name it `zip!member`.
+    """
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if data.startswith(ZIP_MAGIC):
+        archive = read_archive(name, data=data)
+        order = parse_order_file(f"{name}!{archive.order_name}", archive.order_data)
         addenda = None
         if archive.addenda_name and archive.addenda_data is not None:
-            addenda = parse_addenda(f"{source}:{archive.addenda_name}", archive.addenda_data)
+            addenda = parse_addenda(f"{name}!{archive.addenda_name}", archive.addenda_data)
         conversion: tuple[ConversionLink, ...] = ()
         if archive.conversion_name and archive.conversion_data is not None:
             conversion = tuple(
                 parse_conversion_table(
-                    f"{source}:{archive.conversion_name}", archive.conversion_data, order.code_set
+                    f"{name}!{archive.conversion_name}", archive.conversion_data, order.code_set
                 )
             )
         announcement = (
@@ -67,34 +95,32 @@ def read_release(
         version = infer_version(
             archive.order_name,
             addenda.summary if addenda else None,
-            source.name,
+            base,
             archive.member_names,
             announcement,
             label=label,
             effective=effective,
         )
         members = archive.members
+        data_member = archive.order_name
     else:
-        try:
-            size = source.stat().st_size
-            if size > MAX_LOOSE_BYTES:
-                raise SourceError(str(source), f"is {size} bytes, over the {MAX_LOOSE_BYTES} limit")
-            data = source.read_bytes()
-        except OSError as exc:
-            raise SourceError(str(source), f"cannot be read ({exc.strerror})") from None
-        order = parse_order_file(str(source), data)
+        if len(data) > MAX_LOOSE_BYTES:
+            raise SourceError(name, f"is {len(data)} bytes, over the {MAX_LOOSE_BYTES} limit")
+        order = parse_order_file(name, data)
         addenda = None
         conversion = ()
-        version = infer_version(source.name, label=label, effective=effective)
-        members = (Member(source.name, len(data), hashlib.sha256(data).hexdigest()),)
+        version = infer_version(base, label=label, effective=effective)
+        members = (Member(base, len(data), hashlib.sha256(data).hexdigest(), is_data=True),)
+        data_member = name
     if code_set is not None and code_set != order.code_set:
-        raise SourceError(str(source), f"holds {order.code_set} codes, not {code_set}")
+        raise SourceError(name, f"holds {order.code_set} codes, not {code_set}")
     return Icd10Release(
-        source=str(source),
+        source=name,
         code_set=order.code_set,
         order=order,
         addenda=addenda,
         conversion=conversion,
         version=version,
         members=members,
+        data_member=data_member,
     )
