@@ -108,8 +108,8 @@ ADDED_AFTER = {  # ... over two new codes.
 
 # CDC's FY2020 conversion table, the rows of the new codes above (its own CSV lines).
 CONVERSION_2020 = (
-    '"Sample: the rows of CDC\'s FY 2020 ICD-10-CM conversion table for the codes of the '
-    'tracker project\'s FY2020 sample release; not a CDC file.",,\r\n'
+    "\"Sample: the rows of CDC's FY 2020 ICD-10-CM conversion table for the codes of the "
+    "tracker project's FY2020 sample release; not a CDC file.\",,\r\n"
     "Current code assignment,Effective October 1,Previous Code(s) Assignment\r\n"
     "H81.4,2019,H81.41-H81.43; H81.49\r\n"
     "I48.11,2019,I48.1\r\n"

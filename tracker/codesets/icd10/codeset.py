@@ -30,7 +30,7 @@ from .orderfile import sniff
 from .record import CodeSet as Icd10Name
 from .record import Icd10Record
 from .record import normalize_code as strict_normalize
-from .release import ZIP_MAGIC, read_release_data
+from .release import ZIP_MAGIC, read_parts
 from .version import VersionInfo
 
 PARSER_ZIP = "icd10-zip"
@@ -79,19 +79,21 @@ class ParsedIcd10:
     parser_version: str
     data_member: str
     code_set: Icd10Name
-    version: VersionInfo
+    # None when neither the file's name nor its addenda tell the version (a label must then
+    # be given by whoever stores it).
+    version: VersionInfo | None
     addenda: Addenda | None = None
     conversion: tuple[ConversionLink, ...] = ()
     members: tuple[Member, ...] = field(default_factory=tuple)
     anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)
 
     @property
-    def label(self) -> str:
-        return self.version.label
+    def label(self) -> str | None:
+        return self.version.label if self.version is not None else None
 
     @property
-    def effective_date(self) -> date:
-        return self.version.effective
+    def effective_date(self) -> date | None:
+        return self.version.effective if self.version is not None else None
 
 
 def _zip_verdicts(data: bytes) -> set[Icd10Name | None]:
@@ -145,20 +147,24 @@ class Icd10CodeSet:
         return sniff_source(source) == self.code_set
 
     def parse(self, source: SourceFile) -> ParsedIcd10:
-        release = read_release_data(source.name, source.data)
-        if release.code_set != self.code_set:
-            raise ParseError(source.name, f"holds {release.code_set} codes, not {self.name}")
+        parts = read_parts(source.name, source.data)
+        if parts.order.code_set != self.code_set:
+            raise ParseError(source.name, f"holds {parts.order.code_set} codes, not {self.name}")
+        try:
+            version: VersionInfo | None = parts.version()
+        except SourceError:
+            version = None
         zipped = source.data.startswith(ZIP_MAGIC)
         return ParsedIcd10(
-            records=tuple(release.order.records.values()),
+            records=tuple(parts.order.records.values()),
             parser=PARSER_ZIP if zipped else PARSER_ORDER,
             parser_version=PARSER_VERSION,
-            data_member=release.data_member,
-            code_set=release.code_set,
-            version=release.version,
-            addenda=release.addenda,
-            conversion=release.conversion,
-            members=release.members,
+            data_member=parts.data_member,
+            code_set=parts.order.code_set,
+            version=version,
+            addenda=parts.addenda,
+            conversion=parts.conversion,
+            members=parts.members,
         )
 
     def decode_record(self, body: str) -> Icd10Record:

@@ -61,7 +61,7 @@ def parse_label(text: str) -> LabelParts:
     """
     match = _LABEL.match(text.strip().upper())
     month_name = match["month"] if match else None
-    if match is None or (month_name is not None and month_name not in MONTHS):
+    if match is None or (month_name is not None and month_name.lower() not in MONTHS):
         raise ReleaseError(
             f"release {text!r} is not an ICD-10 label like FY2024, FY2023-APR, "
             "FY2022-APR-ERRATA or FY2024#2"

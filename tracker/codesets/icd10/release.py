@@ -63,6 +63,81 @@ def read_release(
     return read_release_data(str(source), data, code_set, label, effective)
 
 
+@dataclass(frozen=True, slots=True)
+class ReleaseParts:
+    """What a source holds, read and checked, before its version is inferred.
+
+    Kept apart from `Icd10Release` so a caller that can name the version itself (a `--release`
+    given later) can read a file whose name and content do not say it.
+    """
+
+    source: str
+    order: OrderFile
+    addenda: Addenda | None
+    conversion: tuple[ConversionLink, ...]
+    members: tuple[Member, ...]
+    data_member: str
+    order_name: str
+    source_name: str
+    member_names: tuple[str, ...]
+    announcement: str | None
+
+    def version(self, label: str | None = None, effective: date | None = None) -> VersionInfo:
+        """The inferred version (see `version`), or `SourceError` when nothing tells it."""
+        return infer_version(
+            self.order_name,
+            self.addenda.summary if self.addenda else None,
+            self.source_name,
+            self.member_names,
+            self.announcement,
+            label=label,
+            effective=effective,
+        )
+
+
+def read_parts(name: str, data: bytes) -> ReleaseParts:
+    """The order file, addenda, conversion table and members of a zip or a loose order file.
+
+    A zip is recognised by its bytes (`PK\\x03\\x04`), not by its name; messages about a
+    member name it `zip!member`.
+    """
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if not data.startswith(ZIP_MAGIC):
+        if len(data) > MAX_LOOSE_BYTES:
+            raise SourceError(name, f"is {len(data)} bytes, over the {MAX_LOOSE_BYTES} limit")
+        member = Member(base, len(data), hashlib.sha256(data).hexdigest(), is_data=True)
+        return ReleaseParts(
+            name, parse_order_file(name, data), None, (), (member,), name, base, base, (), None
+        )
+    archive = read_archive(name, data=data)
+    order = parse_order_file(f"{name}!{archive.order_name}", archive.order_data)
+    addenda = None
+    if archive.addenda_name and archive.addenda_data is not None:
+        addenda = parse_addenda(f"{name}!{archive.addenda_name}", archive.addenda_data)
+    conversion: tuple[ConversionLink, ...] = ()
+    if archive.conversion_name and archive.conversion_data is not None:
+        conversion = tuple(
+            parse_conversion_table(
+                f"{name}!{archive.conversion_name}", archive.conversion_data, order.code_set
+            )
+        )
+    announcement = (
+        announcement_text(archive.announcement_data) if archive.announcement_data else None
+    )
+    return ReleaseParts(
+        source=name,
+        order=order,
+        addenda=addenda,
+        conversion=conversion,
+        members=archive.members,
+        data_member=archive.order_name,
+        order_name=archive.order_name,
+        source_name=base,
+        member_names=archive.member_names,
+        announcement=announcement,
+    )
+
+
 def read_release_data(
     name: str,
     data: bytes,
@@ -70,57 +145,17 @@ def read_release_data(
     label: str | None = None,
     effective: date | None = None,
 ) -> Icd10Release:
-    """`read_release` for bytes already read; `name` is the file's name for messages.
-
-    A zip is recognised by its bytes (`PK\\x03\\x04`), not by its name; messages about a
-    member name it `zip!member`.
-    """
-    base = PurePosixPath(name.replace("\\", "/")).name
-    if data.startswith(ZIP_MAGIC):
-        archive = read_archive(name, data=data)
-        order = parse_order_file(f"{name}!{archive.order_name}", archive.order_data)
-        addenda = None
-        if archive.addenda_name and archive.addenda_data is not None:
-            addenda = parse_addenda(f"{name}!{archive.addenda_name}", archive.addenda_data)
-        conversion: tuple[ConversionLink, ...] = ()
-        if archive.conversion_name and archive.conversion_data is not None:
-            conversion = tuple(
-                parse_conversion_table(
-                    f"{name}!{archive.conversion_name}", archive.conversion_data, order.code_set
-                )
-            )
-        announcement = (
-            announcement_text(archive.announcement_data) if archive.announcement_data else None
-        )
-        version = infer_version(
-            archive.order_name,
-            addenda.summary if addenda else None,
-            base,
-            archive.member_names,
-            announcement,
-            label=label,
-            effective=effective,
-        )
-        members = archive.members
-        data_member = archive.order_name
-    else:
-        if len(data) > MAX_LOOSE_BYTES:
-            raise SourceError(name, f"is {len(data)} bytes, over the {MAX_LOOSE_BYTES} limit")
-        order = parse_order_file(name, data)
-        addenda = None
-        conversion = ()
-        version = infer_version(base, label=label, effective=effective)
-        members = (Member(base, len(data), hashlib.sha256(data).hexdigest(), is_data=True),)
-        data_member = name
-    if code_set is not None and code_set != order.code_set:
-        raise SourceError(name, f"holds {order.code_set} codes, not {code_set}")
+    """`read_release` for bytes already read; `name` is the file's name for messages."""
+    parts = read_parts(name, data)
+    if code_set is not None and code_set != parts.order.code_set:
+        raise SourceError(name, f"holds {parts.order.code_set} codes, not {code_set}")
     return Icd10Release(
         source=name,
-        code_set=order.code_set,
-        order=order,
-        addenda=addenda,
-        conversion=conversion,
-        version=version,
-        members=members,
-        data_member=data_member,
+        code_set=parts.order.code_set,
+        order=parts.order,
+        addenda=parts.addenda,
+        conversion=parts.conversion,
+        version=parts.version(label, effective),
+        members=parts.members,
+        data_member=parts.data_member,
     )
