@@ -13,7 +13,8 @@ Medical and Surgical (section 0), whose headers start with the body system.
 
 from __future__ import annotations
 
-# (first category, last category, title), in the tabular list's order.
+# (first category, last category, title), in the tabular list's order (chapter 22, Codes for
+# special purposes, comes after Z, as in CDC's files).
 CM_CHAPTERS: tuple[tuple[str, str, str], ...] = (
     ("A00", "B99", "Certain infectious and parasitic diseases"),
     ("C00", "D49", "Neoplasms"),
@@ -36,9 +37,9 @@ CM_CHAPTERS: tuple[tuple[str, str, str], ...] = (
     ("R00", "R99", "Symptoms, signs and abnormal clinical and laboratory findings, "
      "not elsewhere classified"),
     ("S00", "T88", "Injury, poisoning and certain other consequences of external causes"),
-    ("U00", "U85", "Codes for special purposes"),
     ("V00", "Y99", "External causes of morbidity"),
     ("Z00", "Z99", "Factors influencing health status and contact with health services"),
+    ("U00", "U85", "Codes for special purposes"),
 )  # fmt: skip
 
 PCS_SECTIONS: dict[str, str] = {
