@@ -1,7 +1,7 @@
 """Write the two ICD-10-CM sample releases of `snapshots/` (FY2019, FY2020) in CDC's layouts.
 
 Unlike the HCPCS samples, nothing here is invented: every line is a line of CDC's real order
-files (ICD-10-CM is public domain), only fewer of them, renumbered. The FY2019 sample holds 58
+files (ICD-10-CM is public domain), only fewer of them, renumbered. The FY2019 sample holds 60
 codes of CDC's FY2019 order file; the FY2020 sample is built from it by the edits CDC really
 made for FY2020 to those codes (named below, so the changes are visible in this script), and
 carries order addenda declaring exactly those changes in CDC's format (each line as in CDC's
@@ -42,6 +42,8 @@ FY2019: tuple[tuple[str, bool, str] | tuple[str, bool, str, str], ...] = (
     ('G43A', False, 'Cyclical vomiting'),
     ('G43A0', True, 'Cyclical vomiting, not intractable'),
     ('G43A1', True, 'Cyclical vomiting, intractable'),
+    ('H10', False, 'Conjunctivitis'),
+    ('H109', True, 'Unspecified conjunctivitis'),
     ('H81', False, 'Disorders of vestibular function'),
     ('H814', False, 'Vertigo of central origin'),
     ('H8141', True, 'Vertigo of central origin, right ear'),
