@@ -267,7 +267,7 @@ def test_bad_line_inside_a_zip_names_zip_and_member(tmp_path: Path) -> None:
         read_release(path)
     assert (
         str(caught.value)
-        == f"{path}:d/icd10cm_order_2030.txt:2: flag 'x' of E119 is neither 1 nor 0"
+        == f"{path}!d/icd10cm_order_2030.txt:2: flag 'x' of E119 is neither 1 nor 0"
     )
 
 

@@ -1,7 +1,8 @@
 """ICD-10-CM (diagnoses) and ICD-10-PCS (inpatient procedures): CMS's yearly releases as records.
 
-A library only: order-file and addenda parsers, the zip reader, version inference, CDC's
-conversion tables and the comparison of two releases. Storage and commands live elsewhere.
+Order-file and addenda parsers, the zip reader, version inference, CDC's conversion tables, the
+comparison of two releases, a writer of small CM releases, and the two code sets behind the
+shared `CodeSet` interface (`ICD10CM`, `ICD10PCS`). Storage and commands live elsewhere.
 
     release = read_release("cms_2023_dx.zip")      # FY2023-APR, effective 2023-04-01
     release.order.records["E119"].display_code()   # "E11.9"
@@ -10,6 +11,7 @@ conversion tables and the comparison of two releases. Storage and commands live 
 
 from .addenda import Addenda, AddendaEntry, AddendaSummary, parse_addenda
 from .archive import Icd10Archive, Member, read_archive
+from .codeset import ICD10CM, ICD10PCS, Icd10Cm, Icd10Pcs, ParsedIcd10
 from .compare import (
     CodeChange,
     Reconciliation,
@@ -29,6 +31,8 @@ from .version import VersionInfo, infer_version
 
 __all__ = [
     "CODE_SETS",
+    "ICD10CM",
+    "ICD10PCS",
     "Addenda",
     "AddendaEntry",
     "AddendaSummary",
@@ -36,10 +40,13 @@ __all__ = [
     "CodeSet",
     "ConversionLink",
     "Icd10Archive",
+    "Icd10Cm",
+    "Icd10Pcs",
     "Icd10Record",
     "Icd10Release",
     "Member",
     "OrderFile",
+    "ParsedIcd10",
     "Reconciliation",
     "SectionCounts",
     "SummaryCheck",

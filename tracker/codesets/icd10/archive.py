@@ -9,6 +9,7 @@ its size and sha256, so what was read can be proved later.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class Member:
     name: str
     size: int
     sha256: str
+    # True for the member the records were read from (the order file).
+    is_data: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +78,16 @@ def _pick(path: str, kind: str, names: list[str]) -> str | None:
     return names[0] if names else None
 
 
-def read_archive(path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES) -> Icd10Archive:
-    """Read an ICD-10 zip, or raise a one-line error naming the zip (and the member) first."""
+def read_archive(
+    path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES, data: bytes | None = None
+) -> Icd10Archive:
+    """Read an ICD-10 zip, or raise a one-line error naming the zip (and the member) first.
+
+    `data`, when given, is the zip's bytes (already read), and `path` only its name.
+    """
     location = str(path)
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(location, f"cannot be read as a zip ({exc})") from None
     with archive:
@@ -127,7 +135,10 @@ def read_archive(path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES) -> 
         conversion_data=contents[conversion] if conversion else None,
         announcement_name=announcement,
         announcement_data=contents[announcement] if announcement else None,
-        members=tuple(members),
+        members=tuple(
+            Member(m.name, m.size, m.sha256, is_data=True) if m.name == order else m
+            for m in members
+        ),
     )
 
 
@@ -138,8 +149,6 @@ def announcement_text(data: bytes) -> str:
     "April 1, 2022" over several runs. An unreadable file gives an empty text, not an error:
     the announcement is evidence, never required.
     """
-    import io
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as docx:
             info = docx.getinfo("word/document.xml")

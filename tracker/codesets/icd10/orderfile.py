@@ -217,3 +217,39 @@ def _parse_slow(name: str, lines: list[str], code_set: CodeSet) -> dict[str, Icd
             raise ParseError(name, f"code {code} has a blank title", number)
         records[code] = Icd10Record(code_set, code, flag == "1", short, long_title)
     return records
+
+
+def _layout_line(line: str) -> bool:
+    """Whether one line has the order file's shape (number, blank, code, blank, flag, blank)."""
+    return (
+        len(line) > _LONG_START
+        and line[_ORDER].isdigit()
+        and line[5] == " "
+        and line[_CODE].rstrip().isalnum()
+        and line[13] == " "
+        and line[_FLAG] in "01"
+        and line[15] == " "
+    )
+
+
+def sniff(data: bytes, complete: bool = True) -> CodeSet | None:
+    """The code set of what looks like an order file, from its first lines; never raises.
+
+    Only the content decides (file names are not looked at): every non-blank line of the first
+    few hundred must have the layout, and the codes' shapes must all point to one code set
+    (see `_content_vote`). Anything else, including a file mixing the two, gives None.
+    `complete` is False when `data` is only the start of a file (its last line may be cut).
+    """
+    head = data[: _DETECT_SAMPLE * 400]
+    try:
+        text = head.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    lines = [line for line in text.splitlines()[:_DETECT_SAMPLE] if line.strip()]
+    # The last line of a cut head may itself be cut.
+    checked = lines if complete and len(head) == len(data) else lines[:-1]
+    if not checked or not all(_layout_line(line) for line in checked):
+        return None
+    votes = {_content_vote(line[_CODE].rstrip(), line[_FLAG]) for line in checked}
+    votes.discard(None)
+    return next(iter(votes)) if len(votes) == 1 else None
