@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracker import companions, query
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
@@ -47,6 +48,10 @@ from tracker.validate import (
     validate_claims,
 )
 from tracker.validity import Closure, ValidityInterval
+
+if TYPE_CHECKING:
+    from tracker.codelist import CodeList
+    from tracker.impact import ImpactReport
 
 __all__ = [
     "CodeState",
@@ -392,31 +397,86 @@ def report(
     fmt: str = "md",
     *,
     templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> str:
-    """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON."""
+    """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON.
+
+    With `watchlist` (a code list file, as `tracker impact` reads it; `column` for a CSV), the
+    report opens with a "Your codes" section: what the change means for each listed code.
+    """
     from tracker.report.render import render_diff
 
+    codes = _read_watchlist(watchlist, column)
+    if codes is not None:
+        old_info, new_info = store.resolve(old), store.resolve(new)
+        if old_info.effective_date > new_info.effective_date:
+            raise ReleaseError(
+                f"--watchlist: {old_info.display} is effective after {new_info.display}; the"
+                ' "Your codes" section needs the earlier release first'
+            )
     result = diff(store, old, new)
     return render_diff(
         result,
         fmt,
         new_snapshot=store.snapshot(result.new),
         user_templates=Path(templates) if templates else None,
+        watchlist=_watchlist_impact(store, codes, result),
     )
 
 
 def report_year(
-    store: Store, year: int, fmt: str = "md", *, templates: str | Path | None = None
+    store: Store,
+    year: int,
+    fmt: str = "md",
+    *,
+    templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> str:
-    """The annual report: first vs last release, each quarter, codes born and retired."""
+    """The annual report: first vs last release, each quarter, codes born and retired.
+
+    With `watchlist`, the report opens with a "Your codes" section comparing the year's first
+    and last release, as `report` does for a pair.
+    """
     from tracker.report.render import render_year
 
+    codes = _read_watchlist(watchlist, column)
     result = diff_year(store, year)
     return render_year(
         result,
         fmt,
         last_snapshot=store.snapshot(result.releases[-1]),
         user_templates=Path(templates) if templates else None,
+        watchlist=_watchlist_impact(store, codes, result.overall),
+    )
+
+
+def _read_watchlist(watchlist: str | Path | None, column: str | None) -> CodeList | None:
+    """The report's code list, read before any diff so that a bad list fails at once."""
+    if watchlist is None:
+        if column is not None:
+            raise TrackerError("--column names the column of a CSV --watchlist; give --watchlist")
+        return None
+    from tracker.codelist import read_codes
+
+    return read_codes(watchlist, column=column)
+
+
+def _watchlist_impact(
+    store: Store, codes: CodeList | None, result: ReleaseDiff
+) -> ImpactReport | None:
+    """The "Your codes" section of a report on `result`, from the diff already computed."""
+    if codes is None:
+        return None
+    from tracker.impact import impact
+
+    return impact(
+        store,
+        codes,
+        from_release=result.old.display,
+        to_release=result.new.display,
+        diff=result,
     )
 
 

@@ -605,6 +605,12 @@ def _print_companions(result: ReleaseDiff) -> None:
     type=click.Path(path_type=Path),
     help="A folder of templates that override the bundled ones by name.",
 )
+@click.option(
+    "--watchlist",
+    type=click.Path(path_type=Path),
+    help='Your codes (one a line, or a CSV with --column): a "Your codes" section first.',
+)
+@click.option("--column", help="For a CSV watchlist: the column holding the codes (header name).")
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -614,6 +620,8 @@ def report(
     fmt: str,
     output: Path | None,
     templates: Path | None,
+    watchlist: Path | None,
+    column: str | None,
 ) -> None:
     """The "what changed" report from OLD to NEW (or --year) as Markdown, HTML, CSV or JSON."""
     if year is not None:
@@ -625,9 +633,13 @@ def report(
 
     def build() -> str:
         if year is not None:
-            return api.report_year(store, year, fmt, templates=templates)
+            return api.report_year(
+                store, year, fmt, templates=templates, watchlist=watchlist, column=column
+            )
         assert old is not None and new is not None
-        return api.report(store, old, new, fmt, templates=templates)
+        return api.report(
+            store, old, new, fmt, templates=templates, watchlist=watchlist, column=column
+        )
 
     if output is None:
         click.echo(build(), nl=False)
@@ -639,6 +651,7 @@ def report(
     with open_output(
         output,
         database=sqlite_file(store.engine.url),
+        inputs=[watchlist] if watchlist is not None else [],
         input_folders=[templates] if templates is not None else [],
         newline="",
     ) as stream:
