@@ -351,3 +351,17 @@ def test_output_over_the_watchlist_is_refused(db: Path, watchlist: Path) -> None
     assert (code, out) == (1, "")
     assert err == f"Error: {watchlist}: is the input {watchlist}; write the output elsewhere\n"
     assert watchlist.read_bytes() == before
+
+
+def test_section_renders_in_the_sandbox_of_user_templates(
+    db: Path, watchlist: Path, raw: dict[str, dict[str, Raw]], tmp_path: Path
+) -> None:
+    """With --templates the report renders in Jinja's sandbox; the section's data is plain."""
+    (tmp_path / "templates").mkdir()
+    for fmt in ("md", "html"):
+        code, out, err = run(
+            db, "report", "2026-JAN", "2026-APR", "--watchlist", str(watchlist),
+            "--templates", str(tmp_path / "templates"), "--format", fmt,
+        )  # fmt: skip
+        assert (code, err) == (0, "")
+        assert READERS[fmt](out) == expected_section(raw, "JAN", "APR")
