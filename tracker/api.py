@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from tracker import companions, query
 from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
@@ -24,7 +24,7 @@ from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.dates import parse_service_date
 from tracker.diff import Category, ReleaseDiff, YearDiff, diff_snapshots, filter_diff
 from tracker.diff import diff_year as year_diff
-from tracker.errors import ReleaseError, SourceError
+from tracker.errors import ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
 from tracker.query import CodeState, Status
 from tracker.release import ReleaseInfo, ReleaseKind, parse_effective
@@ -38,6 +38,10 @@ from tracker.validate import (
 )
 from tracker.validity import Closure, ValidityInterval
 from tracker.verify import VerifyReport, verify
+
+if TYPE_CHECKING:
+    from tracker.codelist import CodeList
+    from tracker.impact import ImpactReport
 
 __all__ = [
     "CodeHistory",
@@ -329,31 +333,86 @@ def report(
     fmt: str = "md",
     *,
     templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> str:
-    """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON."""
+    """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON.
+
+    With `watchlist` (a code list file, as `tracker impact` reads it; `column` for a CSV), the
+    report opens with a "Your codes" section: what the change means for each listed code.
+    """
     from tracker.report.render import render_diff
 
+    codes = _read_watchlist(watchlist, column)
+    if codes is not None:
+        old_info, new_info = store.resolve(old), store.resolve(new)
+        if old_info.effective_date > new_info.effective_date:
+            raise ReleaseError(
+                f"--watchlist: {old_info.display} is effective after {new_info.display}; the"
+                ' "Your codes" section needs the earlier release first'
+            )
     result = diff(store, old, new)
     return render_diff(
         result,
         fmt,
         new_snapshot=store.snapshot(result.new),
         user_templates=Path(templates) if templates else None,
+        watchlist=_watchlist_impact(store, codes, result),
     )
 
 
 def report_year(
-    store: Store, year: int, fmt: str = "md", *, templates: str | Path | None = None
+    store: Store,
+    year: int,
+    fmt: str = "md",
+    *,
+    templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> str:
-    """The annual report: first vs last release, each quarter, codes born and retired."""
+    """The annual report: first vs last release, each quarter, codes born and retired.
+
+    With `watchlist`, the report opens with a "Your codes" section comparing the year's first
+    and last release, as `report` does for a pair.
+    """
     from tracker.report.render import render_year
 
+    codes = _read_watchlist(watchlist, column)
     result = diff_year(store, year)
     return render_year(
         result,
         fmt,
         last_snapshot=store.snapshot(result.releases[-1]),
         user_templates=Path(templates) if templates else None,
+        watchlist=_watchlist_impact(store, codes, result.overall),
+    )
+
+
+def _read_watchlist(watchlist: str | Path | None, column: str | None) -> CodeList | None:
+    """The report's code list, read before any diff so that a bad list fails at once."""
+    if watchlist is None:
+        if column is not None:
+            raise TrackerError("--column names the column of a CSV --watchlist; give --watchlist")
+        return None
+    from tracker.codelist import read_codes
+
+    return read_codes(watchlist, column=column)
+
+
+def _watchlist_impact(
+    store: Store, codes: CodeList | None, result: ReleaseDiff
+) -> ImpactReport | None:
+    """The "Your codes" section of a report on `result`, from the diff already computed."""
+    if codes is None:
+        return None
+    from tracker.impact import impact
+
+    return impact(
+        store,
+        codes,
+        from_release=result.old.display,
+        to_release=result.new.display,
+        diff=result,
     )
 
 
@@ -513,13 +572,17 @@ def report_document(
     year: int | None = None,
     fmt: str = "md",
     templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> str:
     """The report of `year` (`report_year`), else of `old` to `new` (`report`)."""
     if year is not None:
-        return report_year(store, year, fmt, templates=templates)
+        return report_year(
+            store, year, fmt, templates=templates, watchlist=watchlist, column=column
+        )
     if old is None or new is None:
         raise ReleaseError("a report needs two releases or a year")
-    return report(store, old, new, fmt, templates=templates)
+    return report(store, old, new, fmt, templates=templates, watchlist=watchlist, column=column)
 
 
 def write_report(
@@ -531,6 +594,8 @@ def write_report(
     year: int | None = None,
     fmt: str = "md",
     templates: str | Path | None = None,
+    watchlist: str | Path | None = None,
+    column: str | None = None,
 ) -> int:
     """`report_document` written to `output`; the number of bytes written.
 
@@ -543,10 +608,20 @@ def write_report(
     with open_output(
         Path(output),
         database=sqlite_file(store.engine.url),
+        inputs=[Path(watchlist)] if watchlist is not None else [],
         input_folders=[Path(templates)] if templates is not None else [],
         newline="",
     ) as stream:
-        text = report_document(store, old=old, new=new, year=year, fmt=fmt, templates=templates)
+        text = report_document(
+            store,
+            old=old,
+            new=new,
+            year=year,
+            fmt=fmt,
+            templates=templates,
+            watchlist=watchlist,
+            column=column,
+        )
         stream.write(text)
     return len(text.encode("utf-8"))
 

@@ -354,6 +354,12 @@ def _show(blocks: Sequence[terminal.Block], *, to: Console | None = None) -> Non
     type=click.Path(path_type=Path),
     help="A folder of templates that override the bundled ones by name.",
 )
+@click.option(
+    "--watchlist",
+    type=click.Path(path_type=Path),
+    help='Your codes (one a line, or a CSV with --column): a "Your codes" section first.',
+)
+@click.option("--column", help="For a CSV watchlist: the column holding the codes (header name).")
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -363,6 +369,8 @@ def report(
     fmt: str,
     output: Path | None,
     templates: Path | None,
+    watchlist: Path | None,
+    column: str | None,
 ) -> None:
     """The "what changed" report from OLD to NEW (or --year) as Markdown, HTML, CSV or JSON."""
     if year is not None:
@@ -373,12 +381,27 @@ def report(
     store = _store(ctx)
     if output is None:
         document = api.report_document(
-            store, old=old, new=new, year=year, fmt=fmt, templates=templates
+            store,
+            old=old,
+            new=new,
+            year=year,
+            fmt=fmt,
+            templates=templates,
+            watchlist=watchlist,
+            column=column,
         )
         click.echo(document, nl=False)
         return
     written = api.write_report(
-        store, output, old=old, new=new, year=year, fmt=fmt, templates=templates
+        store,
+        output,
+        old=old,
+        new=new,
+        year=year,
+        fmt=fmt,
+        templates=templates,
+        watchlist=watchlist,
+        column=column,
     )
     console.print(printable(f"wrote {output} ({written} bytes)"))
 

@@ -38,7 +38,7 @@ from typing import Any
 from tracker import api
 from tracker.api import CodeState, Status
 from tracker.codelist import CodeList, Duplicate, ListedCode
-from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag
+from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag, ReleaseDiff
 from tracker.errors import ReleaseError
 from tracker.release import ReleaseInfo
 from tracker.replacements import ReplacementChain, replacement_chain
@@ -257,11 +257,13 @@ def impact(
     *,
     from_release: str | None = None,
     to_release: str | None = None,
+    diff: ReleaseDiff | None = None,
 ) -> ImpactReport:
     """What happened to each listed code from `from_release` to `to_release`.
 
     `to_release` defaults to the latest release, `from_release` to the latest current release
-    effective before it.
+    effective before it. `diff` is that pair's diff when the caller already has it (a report
+    with a "Your codes" section): the same changes, not computed twice.
     """
     listed = _listed(codes)
     new = _resolve(store, to_release, "--to")
@@ -270,7 +272,9 @@ def impact(
         raise ReleaseError(
             f"--from {old.display} is effective after --to {new.display}; name the earlier first"
         )
-    result = api.diff(store, old.display, new.display)
+    if diff is not None and (diff.old.id, diff.new.id) != (old.id, new.id):
+        raise ValueError(f"the diff given is not {old.display} → {new.display}")
+    result = diff if diff is not None else api.diff(store, old.display, new.display)
     on = new.effective_date
     known_at = new.display
     # A code is looked up as listed: `g0202` or `G 0202` is a near miss, not the code.

@@ -37,16 +37,18 @@ from tracker.codesets.hcpcs.codepage import field_rows
 from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError, printable
+from tracker.impact import impact_context
 from tracker.jsonout import diff_json, dump_json, year_json
 from tracker.report.build import build_report
 from tracker.report.codepage import build_code_page, code_status
-from tracker.report.rows import CSV_COLUMNS, diff_csv_rows, year_csv_rows
+from tracker.report.rows import CSV_COLUMNS, diff_csv_rows, with_watchlist, year_csv_rows
 from tracker.report.year import build_year
 from tracker.resources import resource_dir
 
 if TYPE_CHECKING:
     from tracker.codesets.hcpcs.record import Record
     from tracker.diff import ReleaseDiff, YearDiff
+    from tracker.impact import ImpactReport
     from tracker.release import ReleaseInfo, Snapshot
 
 FORMATS: tuple[str, ...] = ("md", "html", "csv", "json")
@@ -165,25 +167,45 @@ def _tidy(fmt: str, text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", text).strip("\n") + "\n"
 
 
+def _watchlist_context(watchlist: ImpactReport | None) -> dict[str, Any]:
+    """What the templates' "Your codes" section reads: `impact` is None without a watchlist,
+    and the section is then left out."""
+    if watchlist is None:
+        return {"impact": None, "impact_rows": []}
+    return impact_context(watchlist)
+
+
+def _watchlist_json(data: dict[str, Any], watchlist: ImpactReport | None) -> dict[str, Any]:
+    """The report's JSON with the "Your codes" section under `watchlist` (the JSON of
+    `tracker impact`, schema `impact.schema.json`); unchanged without a watchlist."""
+    return data if watchlist is None else {**data, "watchlist": watchlist.to_dict()}
+
+
 def render_diff(
     diff: ReleaseDiff,
     fmt: str,
     *,
     new_snapshot: Snapshot | None = None,
     user_templates: Path | None = None,
+    watchlist: ImpactReport | None = None,
 ) -> str:
     """The report of one release pair in `fmt` (md, html, csv, json).
 
     `new_snapshot` is release `diff.new`: with it, discontinued codes' replacements (XREF) show
-    their descriptions even when the replacement code itself did not change.
+    their descriptions even when the replacement code itself did not change. `watchlist` (the
+    impact of `diff` on a list of codes) adds a "Your codes" section first, in every format.
     """
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(diff_json(diff))
+        return dump_json(_watchlist_json(diff_json(diff), watchlist))
     if fmt == "csv":
-        return write_csv(CSV_COLUMNS, diff_csv_rows(diff, new_snapshot=new_snapshot))
+        rows = diff_csv_rows(diff, new_snapshot=new_snapshot)
+        if watchlist is None:
+            return write_csv(CSV_COLUMNS, rows)
+        return write_csv(*with_watchlist(CSV_COLUMNS, rows, watchlist))
     view = build_report(diff, new_snapshot=new_snapshot)
-    return _tidy(fmt, render(f"report.{fmt}.j2", {"report": view}, user_templates=user_templates))
+    context = {"report": view, **_watchlist_context(watchlist)}
+    return _tidy(fmt, render(f"report.{fmt}.j2", context, user_templates=user_templates))
 
 
 def render_year(
@@ -192,18 +214,26 @@ def render_year(
     *,
     last_snapshot: Snapshot | None = None,
     user_templates: Path | None = None,
+    watchlist: ImpactReport | None = None,
 ) -> str:
     """The annual report in `fmt`: first vs last release, each quarter, codes born and retired.
 
-    `last_snapshot` is the year's last release, used as `new_snapshot` is in `render_diff`.
+    `last_snapshot` is the year's last release, used as `new_snapshot` is in `render_diff`;
+    `watchlist` is the impact of the year's first-vs-last diff on a list of codes.
     """
     _check_format(fmt)
     if fmt == "json":
-        return dump_json(year_json(year))
+        return dump_json(_watchlist_json(year_json(year), watchlist))
     if fmt == "csv":
-        return write_csv(("scope", *CSV_COLUMNS), year_csv_rows(year, last_snapshot=last_snapshot))
+        columns = ("scope", *CSV_COLUMNS)
+        rows = year_csv_rows(year, last_snapshot=last_snapshot)
+        if watchlist is None:
+            return write_csv(columns, rows)
+        # "Your codes" compares the year's first and last release: the scope of the year rows.
+        return write_csv(*with_watchlist(columns, rows, watchlist, lead=("year",)))
     view = build_year(year, last_snapshot=last_snapshot)
-    return _tidy(fmt, render(f"year.{fmt}.j2", {"year": view}, user_templates=user_templates))
+    context = {"year": view, **_watchlist_context(watchlist)}
+    return _tidy(fmt, render(f"year.{fmt}.j2", context, user_templates=user_templates))
 
 
 def render_code_page(

@@ -1,13 +1,19 @@
 """The CSV report's rows: one per field change of a release pair or a year, then CMS's
 companion files' disagreements and corrections. `tracker.csvout` writes them.
+
+With a watchlist, a block of "Your codes" rows comes first; the file then gains a leading
+`section` column (`your_codes`, then `changes` for every row of the report without it) and
+three trailing ones for what only those rows have, so the `changes` rows with the added
+columns dropped are the report without a watchlist, byte for byte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from tracker.codesets.hcpcs.codetables import code_family
 from tracker.diff import ReleaseDiff, YearDiff
+from tracker.impact import ImpactKind, ImpactReport, impact_rows
 from tracker.release import Snapshot
 from tracker.report.describe import Describer, describer_for, field_values
 
@@ -28,6 +34,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "declared_action",
     "long_description",
 )
+
+
+WATCHLIST_COLUMNS: tuple[str, ...] = ("status", "details", "replacements")
+"""Columns only the "Your codes" rows fill (as `tracker impact --format csv` names them)."""
+SECTION_WATCHLIST = "your_codes"
+SECTION_CHANGES = "changes"
 
 
 def diff_csv_rows(diff: ReleaseDiff, *, new_snapshot: Snapshot | None = None) -> list[list[str]]:
@@ -124,3 +136,55 @@ def _companion_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
                 "",
                 row,
             ]
+
+
+def with_watchlist(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    watchlist: ImpactReport,
+    *,
+    lead: Sequence[str] = (),
+) -> tuple[tuple[str, ...], list[list[str]]]:
+    """The header and rows of a report with a "Your codes" block first (see the module
+    docstring). `columns` are the report's own, `lead` the cells that come before
+    `CSV_COLUMNS` in a "Your codes" row (a year's `scope`)."""
+    header = ("section", *columns, *WATCHLIST_COLUMNS)
+    blank = [""] * len(WATCHLIST_COLUMNS)
+    return header, [
+        *([SECTION_WATCHLIST, *lead, *row] for row in watchlist_csv_rows(watchlist)),
+        *([SECTION_CHANGES, *row, *blank] for row in rows),
+    ]
+
+
+def watchlist_csv_rows(watchlist: ImpactReport) -> list[list[str]]:
+    """One row per listed code, in list order: `CSV_COLUMNS` (the kind is the impact's, as
+    `tracker impact` writes it; the fields that changed are in `details`) then
+    `WATCHLIST_COLUMNS`."""
+    old_label, new_label = watchlist.old.display, watchlist.new.display
+    rows = []
+    for entry, row in zip(watchlist.entries, impact_rows(watchlist), strict=True):
+        change = entry.change
+        known = entry.kind is not ImpactKind.UNKNOWN
+        rows.append(
+            [
+                old_label,
+                new_label,
+                entry.code,
+                code_family(entry.code) if known else "",
+                row.kind,
+                " ".join(entry.flags),
+                " ".join(entry.categories),
+                " ".join(fc.field for fc in entry.fields),
+                "",
+                "",
+                "",
+                "",
+                "",
+                change.new.action_code if change is not None and change.new is not None else "",
+                row.description,
+                row.status,
+                row.details,
+                row.replacements,
+            ]
+        )
+    return rows
