@@ -16,6 +16,8 @@ from enum import StrEnum
 class AttachmentRole(StrEnum):
     TRANSACTION_REPORT = "transaction_report"
     CORRECTIONS = "corrections"
+    # A conversion table (ICD-10): each new code and the code(s) it was previously assigned to.
+    CONVERSION_TABLE = "conversion_table"
 
 
 @dataclass(frozen=True, slots=True)

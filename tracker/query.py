@@ -34,6 +34,8 @@ from typing import Generic
 
 from tracker.codesets import DEFAULT_CODE_SET, CodeSet, get_code_set
 from tracker.codesets.base import CodeRecord, RecordT
+from tracker.crosswalk import EMPTY as EMPTY_CROSSWALK
+from tracker.crosswalk import Crosswalk, load_crosswalk
 from tracker.errors import ReleaseError
 from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
 from tracker.store import Store
@@ -108,14 +110,48 @@ _ENDED = frozenset({Closure.TERMINATED, Closure.REMOVED})
 
 
 def _replacements(
-    code_set: CodeSet, record: CodeRecord, lookup: Mapping[str, CodeRecord]
+    code_set: CodeSet,
+    record: CodeRecord,
+    lookup: Mapping[str, CodeRecord],
+    linked: Sequence[str] = (),
 ) -> tuple[Replacement, ...]:
-    """The codes `record` names as replacements, described by their records in `lookup`."""
+    """The codes `record` names as replacements, then those `linked` to it from outside its
+    record (a conversion table), each once, described by their records in `lookup`."""
+    codes = dict.fromkeys(xref for xref in (*code_set.replaced_by(record), *linked) if xref)
     return tuple(
         Replacement(xref, code_set.describe(lookup[xref]) if xref in lookup else None)
-        for xref in code_set.replaced_by(record)
-        if xref
+        for xref in codes
     )
+
+
+def _ended_replacements(
+    code_set: CodeSet,
+    code: str,
+    interval: ValidityInterval[CodeRecord],
+    lookup: Mapping[str, CodeRecord],
+    crosswalk: Crosswalk,
+) -> tuple[Replacement, ...]:
+    """The replacements of a code whose `interval` ended: its record's own (HCPCS XREF) and
+    the conversion-table links dated where it ended (ICD-10)."""
+    if interval.closure not in _ENDED:
+        return ()
+    return _replacements(code_set, interval.record, lookup, crosswalk.for_interval(code, interval))
+
+
+def _linked_codes(
+    code_set: CodeSet,
+    code: str,
+    intervals: Iterable[ValidityInterval[CodeRecord]],
+    crosswalk: Crosswalk,
+) -> set[str]:
+    """Every code the ended intervals of `code` name as replacements (to look them up)."""
+    found: set[str] = set()
+    for interval in intervals:
+        if interval.closure in _ENDED:
+            found.update(code_set.replaced_by(interval.record))
+            found.update(crosswalk.for_interval(code, interval))
+    found.discard("")
+    return found
 
 
 def _claim_status(
@@ -137,6 +173,7 @@ def resolve_state(
     dates: Sequence[date] | None = None,
     releases: Sequence[ReleaseInfo] | None = None,
     intervals: tuple[ValidityInterval[CodeRecord], ...] | None = None,
+    crosswalk: Crosswalk = EMPTY_CROSSWALK,
 ) -> CodeState[CodeRecord]:
     """The state of `code` on `on` from its timeline (ascending by effective date) among
     `releases`, every release known at K (default: the timeline's own releases, so no purge
@@ -154,9 +191,7 @@ def resolve_state(
     meaning_release, meaning = timeline[
         _meaning_in(code_set, timeline, dates, on, status, interval)
     ]
-    replacements: tuple[Replacement, ...] = ()
-    if interval.closure in _ENDED:
-        replacements = _replacements(code_set, interval.record, describe or {})
+    replacements = _ended_replacements(code_set, code, interval, describe or {}, crosswalk)
     status, claim_status = _claim_status(code_set, status, meaning)
     return CodeState(
         code=code,
@@ -262,12 +297,23 @@ def code_state(
     rows = store.code_timeline(normalized, releases)
     timeline = [(info, record) for info, _, record in rows]
     describe: dict[str, CodeRecord] = {}
-    replaced_by = get_code_set(code_set).replaced_by
-    xrefs = [xref for info, record in timeline for xref in replaced_by(record) if xref]
-    if xrefs:
-        for xref, xref_rows in store.code_timelines(sorted(set(xrefs)), releases).items():
+    codes = get_code_set(code_set)
+    crosswalk = load_crosswalk(store, releases)
+    intervals = build_intervals(timeline, releases) if timeline else None
+    linked = _linked_codes(codes, normalized, intervals or (), crosswalk)
+    if linked:
+        for xref, xref_rows in store.code_timelines(sorted(linked), releases).items():
             describe[xref] = xref_rows[-1][2]
-    return resolve_state(normalized, on, releases[-1], timeline, describe, releases=releases)
+    return resolve_state(
+        normalized,
+        on,
+        releases[-1],
+        timeline,
+        describe,
+        releases=releases,
+        intervals=intervals,
+        crosswalk=crosswalk,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,16 +351,18 @@ def code_view(
         raise ReleaseError(f"code {normalized} is not in release {asked.display}")
     info, record = timeline[-1]
     codes = get_code_set(code_set)
-    xrefs = sorted({xref for xref in codes.replaced_by(record) if xref})
+    intervals = build_intervals(timeline, releases)
+    crosswalk = load_crosswalk(store, releases)
+    # A code no longer in force: the links dated where its last interval ended.
+    linked = crosswalk.for_interval(normalized, intervals[-1]) if intervals else ()
+    xrefs = sorted({xref for xref in (*codes.replaced_by(record), *linked) if xref})
     describe = {
         xref: rows[-1].record
         for xref, rows in store.code_timelines(xrefs, releases).items()
         if rows
     }
-    replacements = _replacements(codes, record, describe)
-    return CodeView(
-        normalized, asked, info, record, build_intervals(timeline, releases), replacements
-    )
+    replacements = _replacements(codes, record, describe, linked)
+    return CodeView(normalized, asked, info, record, intervals, replacements)
 
 
 def code_validity(
@@ -337,6 +385,7 @@ class CodeIndex:
         self,
         releases: list[ReleaseInfo],
         timelines: dict[str, list[tuple[ReleaseInfo, CodeRecord]]],
+        crosswalk: Crosswalk = EMPTY_CROSSWALK,
     ) -> None:
         if not releases:
             raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
@@ -344,6 +393,7 @@ class CodeIndex:
         self.code_set = get_code_set(releases[-1].code_set)
         self.known_at = releases[-1]
         self.timelines = timelines
+        self.crosswalk = crosswalk
         self._dates = {
             code: [info.effective_date for info, _ in timeline]
             for code, timeline in timelines.items()
@@ -372,7 +422,7 @@ class CodeIndex:
         for info in releases:
             for code, record_hash in by_release[info.id]:
                 timelines[code].append((info, decoded[record_hash]))
-        return cls(releases, timelines)
+        return cls(releases, timelines, load_crosswalk(store, releases))
 
     def validity(self, code: str) -> tuple[ValidityInterval[CodeRecord], ...]:
         """The code's validity intervals as known at K (cached)."""
@@ -395,6 +445,7 @@ class CodeIndex:
             self.latest,
             self._dates.get(code),
             intervals=self.validity(code),
+            crosswalk=self.crosswalk,
         )
 
     def intervals(self, code: str) -> tuple[list[date], list[CodeState[CodeRecord]]]:
@@ -441,6 +492,7 @@ class CodeIndex:
         latest = self.latest
         intervals = self.validity(code)
         code_set = self.code_set
+        crosswalk = self.crosswalk
         replacements_of: dict[int, tuple[Replacement, ...]] = {}
         states = []
         for on in starts:
@@ -456,6 +508,10 @@ class CodeIndex:
                 if not replacements and code_set.replaced_by(record):
                     replacements = replacements_of[id(record)] = _replacements(
                         code_set, record, latest
+                    )
+                if crosswalk:
+                    replacements = _ended_replacements(
+                        code_set, code, interval, latest, crosswalk
                     )
             status, claim_status = _claim_status(code_set, status, meaning)
             states.append(

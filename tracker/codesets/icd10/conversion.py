@@ -210,3 +210,36 @@ def replaced_by(
         found = [*exact.get(code, []), *(link.current for link in ranged if link.covers(code))]
         answer[code] = [new for new in dict.fromkeys(found) if new != code]
     return answer
+
+
+# A loose conversion table is told by its header row, not its name: CDC's and CMS's names vary
+# (`ICD-10-CM-Conversion-Table-FY20-…-corrected.csv`, `icd10pcs_conversion_table_2022.xlsx`).
+_TABLE_SUFFIXES = (".xlsx", ".csv")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def table_code_set(name: str, data: bytes) -> CodeSet | None:
+    """The code set of a loose conversion table (.xlsx or .csv), or None when the file is not
+    one; never raises. CMS's ICD-10-PCS table has a `Change type` column, CDC's CM table not."""
+    if not name.lower().endswith(_TABLE_SUFFIXES):
+        return None
+    if name.lower().endswith(".csv") and data.startswith(_ZIP_MAGIC):
+        return None
+    try:
+        rows = _rows(name, data)
+    except Exception:  # detection must never raise, whatever the bytes
+        return None
+    for row in rows[:20]:
+        if row and _cell_text(row[0]).lower().startswith("current code"):
+            header = [_cell_text(cell) for cell in row]
+            if _column(header, "previous code") is None:
+                return None
+            return "icd10pcs" if _column(header, "change type") is not None else "icd10cm"
+    return None
+
+
+def latest_effective(links: Iterable[ConversionLink]) -> date | None:
+    """The latest effective date a table names: the version of the code set it was made for
+    (CDC's tables are cumulative, each row dated by the update that brought its code)."""
+    dates = [link.effective for link in links if link.effective is not None]
+    return max(dates) if dates else None
