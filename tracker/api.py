@@ -10,7 +10,7 @@ The CLI is a thin shell over these; scripts and notebooks call them directly:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -459,7 +459,7 @@ def validate(
     claims: str | Path,
     output: str | Path | None = None,
     *,
-    code_column: str = "hcpcs",
+    code_column: str | Sequence[str] = "hcpcs",
     date_column: str = "dos",
     known_at: str | None = None,
     encoding: str | None = None,

@@ -245,7 +245,14 @@ def codes(
 
 @cli.command()
 @click.argument("claims", type=click.Path(path_type=str))
-@click.option("--code-column", default="hcpcs", show_default=True)
+@click.option(
+    "--code-column",
+    "code_columns",
+    multiple=True,
+    default=["hcpcs"],
+    show_default=True,
+    help="Column holding a code; repeat for several (--code-column dx1 --code-column dx2).",
+)
 @click.option("--date-column", default="dos", show_default=True)
 @click.option("--known-at", help="Validate as known at this release (default: the latest).")
 @click.option("-o", "--output", type=click.Path(path_type=str), help="Annotated CSV to write.")
@@ -259,7 +266,7 @@ def codes(
 def validate(
     ctx: click.Context,
     claims: str,
-    code_column: str,
+    code_columns: tuple[str, ...],
     date_column: str,
     known_at: str | None,
     output: str | None,
@@ -271,7 +278,7 @@ def validate(
         _store(ctx),
         claims,
         output,
-        code_column=code_column,
+        code_column=code_columns,
         date_column=date_column,
         known_at=known_at,
         encoding=encoding,

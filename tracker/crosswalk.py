@@ -79,10 +79,11 @@ class Crosswalk:
         codes: list[str] = []
         for link in found:
             effective = link.effective
-            if effective is not None and (
-                (after is not None and effective <= after) or (until is not None and effective > until)
-            ):
-                continue
+            if effective is not None:
+                if after is not None and effective <= after:
+                    continue
+                if until is not None and effective > until:
+                    continue
             if link.current != code and link.current not in codes:
                 codes.append(link.current)
         return tuple(codes)

@@ -510,9 +510,7 @@ class CodeIndex:
                         code_set, record, latest
                     )
                 if crosswalk:
-                    replacements = _ended_replacements(
-                        code_set, code, interval, latest, crosswalk
-                    )
+                    replacements = _ended_replacements(code_set, code, interval, latest, crosswalk)
             status, claim_status = _claim_status(code_set, status, meaning)
             states.append(
                 CodeState(

@@ -177,7 +177,12 @@ def validation_summary(
     """`tracker validate`: the counts per status and the most frequent invalid codes (for
     standard output), and the rows that could not be checked (for standard error)."""
     written = f", written to {printable(output)}" if output else ""
-    out = [Text(f"{summary.rows} rows checked{written}")]
+    checked = f"{summary.rows} rows checked{written}"
+    if len(summary.columns) > 1:
+        # Several code columns: the counts below are of codes, not rows.
+        names = printable(", ".join(summary.columns))
+        checked += f"; {summary.codes} codes in columns {names}"
+    out = [Text(checked)]
     for status_name, count in sorted(summary.statuses.items(), key=lambda item: -item[1]):
         out.append(Text(f"  {status_name:<18} {count:>10}"))
     if summary.invalid_codes:

@@ -1,5 +1,14 @@
 """Date-of-service validation of claims files, streamed in chunks of rows.
 
+A claim may carry several codes of one code set (an ICD-10-CM claim has up to twelve
+diagnoses): each `code_column` is checked on the row's date of service and gets its own answer
+columns, named after it (`dx1_status`, `dx1_meaning`, …; `NAMED_COLUMNS`). A run of one HCPCS
+column keeps the answer columns it always had (`OUTPUT_COLUMNS`, `hcpcs_status`, …), byte for
+byte. Codes are read in any case and with or without a dot; the answers show them as people
+write them (ICD-10-CM `E11.9`). Code sets without end dates (ICD-10) say what a claim needs to
+hear: `valid`, `header (not billable)`, `deleted` (with its last valid day and replacements),
+`not yet valid`, `unknown`; HCPCS keeps its words (`active`, `terminated`, …).
+
 A claims file can be far larger than memory, so it is read and written a bounded chunk of lines
 at a time; only the code index (one release's worth of records) and bounded caches of answers
 are held.
@@ -21,9 +30,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TextIO, cast
 
+from tracker.codesets.base import CodeSet
 from tracker.csvout import neutralize
 from tracker.dates import parse_service_date
 from tracker.errors import SourceError
@@ -37,7 +48,21 @@ OUTPUT_COLUMNS = (
     "hcpcs_release",
     "hcpcs_error",
 )
+# The answer columns of each code column when there are several (or the code set is not
+# HCPCS), each prefixed by the column's name: `dx1_status`.
+NAMED_COLUMNS = ("status", "meaning", "last_valid_day", "replacements", "release", "error")
 ERROR_STATUS = "error"
+# ICD-10's words for the shared statuses: a code is carried by the release in force or not.
+ICD10_WORDS = {
+    Status.ACTIVE: "valid",
+    Status.NOT_BILLABLE: "header (not billable)",
+    Status.REMOVED: "deleted",
+    Status.TERMINATED: "deleted",
+    Status.NOT_YET_EFFECTIVE: "not yet valid",
+    Status.UNKNOWN: "unknown",
+}
+# The statuses that let a claim through, in either vocabulary.
+VALID_STATUSES = frozenset({Status.ACTIVE.value, ICD10_WORDS[Status.ACTIVE]})
 CACHE_LIMIT = 50_000
 BAD_ROWS_KEPT = 50
 # The file is read this many characters of whole lines at a time (a few thousand rows): large
@@ -52,15 +77,26 @@ _SCAN_BYTES = 1 << 20
 
 @dataclass
 class ValidationSummary:
+    """What a run found. `statuses` counts each code checked (one per row with one code
+    column; with several, every code given, plus one `error` per row that could not be
+    checked), `invalid_codes` the codes as people write them."""
+
     rows: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     invalid_codes: Counter[str] = field(default_factory=Counter)
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     bad_row_count: int = 0
+    columns: tuple[str, ...] = ()
 
     @property
     def invalid(self) -> int:
-        return self.rows - self.statuses.get(Status.ACTIVE.value, 0)
+        """Codes (rows, with one code column) that would not pass on a claim."""
+        return sum(n for status, n in self.statuses.items() if status not in VALID_STATUSES)
+
+    @property
+    def codes(self) -> int:
+        """Codes checked (and rows that could not be)."""
+        return sum(self.statuses.values())
 
 
 # An enum's `.value` goes through a Python-level descriptor; ~65,000 answers per run read it.
@@ -69,22 +105,39 @@ _STATUS_TEXT = {status: status.value for status in Status}
 _CSV_SPECIAL = re.compile(r'[,"\r\n\x00]')
 
 
-def _answer(state: CodeState) -> tuple[str, ...]:
+def _answer(code_set: CodeSet, state: CodeState) -> tuple[str, ...]:
     meaning = state.meaning
     record = state.status_record
-    termination = record.termination_date if record else None
+    if code_set.has_end_dates:
+        termination = code_set.record_dates(record).termination_date if record else None
+        status = _STATUS_TEXT[state.status]
+    else:
+        # No end dates: a deleted code's last valid day is where its interval closed.
+        interval = state.interval
+        ended = state.status in (Status.REMOVED, Status.TERMINATED) and interval is not None
+        termination = interval.end if ended and interval is not None else None
+        status = ICD10_WORDS[state.status]
     replacements = state.replacements
     release = state.meaning_release
+    display = code_set.display_code
     # The appended cells go through the shared CSV neutralizing (a description may start with
     # `=`); it is paid once per distinct answer, not per row. Input cells are copied as read.
     return (
-        _STATUS_TEXT[state.status],
-        neutralize(meaning.long_description) if meaning else "",
+        status,
+        neutralize(code_set.describe(meaning)) if meaning else "",
         termination.isoformat() if termination else "",
-        " ".join([r.code for r in replacements]) if replacements else "",
+        " ".join([display(r.code) for r in replacements]) if replacements else "",
         release.display if release else "",
         "",
     )
+
+
+def answer_columns(code_set: CodeSet, names: Sequence[str]) -> tuple[str, ...]:
+    """The columns appended to each row: today's `hcpcs_*` for one HCPCS column, else each
+    column's `NAMED_COLUMNS` prefixed by its name, in the order the columns were given."""
+    if len(names) == 1 and code_set.has_end_dates:
+        return OUTPUT_COLUMNS
+    return tuple(f"{name}_{suffix}" for name in names for suffix in NAMED_COLUMNS)
 
 
 def _column(header: list[str], wanted: str, source_name: str) -> int:
@@ -176,11 +229,13 @@ def validate_claims(
     rows_in: TextIO,
     rows_out: TextIO | None,
     *,
-    code_column: str,
+    code_column: str | Sequence[str],
     date_column: str,
     source_name: str,
 ) -> ValidationSummary:
-    """Check every row's code on its date of service; append the answer columns to `rows_out`.
+    """Check every row's code(s) on its date of service; append the answer columns to
+    `rows_out`. `code_column` is one column or several; with several, the first must hold a
+    code on every row and the others may be blank (a claim's secondary diagnoses).
 
     For a well-formed file the output is, byte for byte, what `csv.writer(lineterminator="\n")`
     writes for each row `csv.reader` reads plus its answer columns. The csv module's per-field
@@ -200,7 +255,10 @@ def validate_claims(
     # only turn a long but bounded field into a failure.
     csv.field_size_limit(max(limit, LINE_LIMIT + 1))
     try:
-        return _validate(index, rows_in, rows_out, code_column, date_column, source_name)
+        columns = (code_column,) if isinstance(code_column, str) else tuple(code_column)
+        if not columns:
+            raise SourceError(source_name, "no code column given")
+        return _validate(index, rows_in, rows_out, columns, date_column, source_name)
     finally:
         csv.field_size_limit(limit)
 
@@ -209,7 +267,7 @@ def _validate(
     index: CodeIndex,
     rows_in: TextIO,
     rows_out: TextIO | None,
-    code_column: str,
+    code_columns: tuple[str, ...],
     date_column: str,
     source_name: str,
 ) -> ValidationSummary:
@@ -230,12 +288,15 @@ def _validate(
         raise SourceError(source_name, "not a CSV file (no readable header row)", 1) from None
     if feed.ended_inside:
         raise SourceError(source_name, "header row has a quoted field that is never closed", 1)
-    code_at = _column(header, code_column, source_name)
+    code_ats = [_column(header, name, source_name) for name in code_columns]
+    if len(set(code_ats)) != len(code_ats):
+        raise SourceError(source_name, "a code column is given twice", 1)
     date_at = _column(header, date_column, source_name)
-    run = _Run(index, reader, feed, rows_out, len(header), code_at, date_at, source_name)
+    names = tuple(header[at].strip() for at in code_ats)
+    run = _Run(index, reader, feed, rows_out, len(header), code_ats, date_at, source_name)
     run.line_number = feed.taken
     if rows_out is not None:
-        rows_out.write(run.render([*header, *OUTPUT_COLUMNS]))
+        rows_out.write(run.render([*header, *answer_columns(index.code_set, names)]))
     rest = list(chunk)
     if rest and not run.chunk(rest):
         run.line_by_line(rest)
@@ -246,7 +307,12 @@ def _validate(
         if not run.chunk(more):
             run.line_by_line(more)
     summary = run.summary
-    summary.rows = sum(summary.statuses.values())
+    summary.rows = run.rows if run.multi else sum(summary.statuses.values())
+    summary.columns = names
+    display = index.code_set.display_code
+    summary.invalid_codes = Counter(
+        {display(code): count for code, count in summary.invalid_codes.items()}
+    )
     return summary
 
 
@@ -424,7 +490,9 @@ class _Entry:
 
     `bisect_right(starts, ordinal)` is the index into the other lists (slot 0 is unused), and
     `suffixes[i]` is `,` plus the CSV text of `answers[i]` plus the line end: what follows a
-    plain input line in the output. Compared by identity (`in` scans chunks for sentinels).
+    plain input line in the output; `pieces[i]` the same without the line end (one code
+    column's part when there are several). Compared by identity (`in` scans chunks for
+    sentinels).
     """
 
     code: str
@@ -432,16 +500,30 @@ class _Entry:
     statuses: list[str]
     answers: list[tuple[str, ...]]
     suffixes: list[str]
+    pieces: list[str] = field(default_factory=list)
 
 
 _NO_CODE = _Entry("", [], [], [], [])
-# Statuses that count a row's code as invalid (the summary's invalid_codes): not active, and
+# A blank secondary code column (several columns): nothing to check, empty answer cells.
+_BLANK_ANSWER = ("",) * len(NAMED_COLUMNS)
+_BLANK = _Entry(
+    "",
+    [date.min.toordinal()],
+    ["", ""],
+    [(), _BLANK_ANSWER],
+    ["", "," * len(NAMED_COLUMNS) + "\n"],
+    ["", "," * len(NAMED_COLUMNS)],
+)
+# Statuses that count a row's code as invalid (the summary's invalid_codes): not valid, and
 # not an error (a row that could not be checked names no code worth counting).
-_INVALID = frozenset(status.value for status in Status) - {Status.ACTIVE.value}
+_INVALID = (
+    frozenset(status.value for status in Status) | frozenset(ICD10_WORDS.values())
+) - VALID_STATUSES
 _CODE = operator.attrgetter("code")
 _STARTS = operator.attrgetter("starts")
 _STATUSES = operator.attrgetter("statuses")
 _SUFFIXES = operator.attrgetter("suffixes")
+_PIECES = operator.attrgetter("pieces")
 
 
 class _Answers:
@@ -449,6 +531,7 @@ class _Answers:
 
     def __init__(self, index: CodeIndex, render: _Renderer) -> None:
         self.index = index
+        self.code_set = index.code_set
         self.render = render
         self.entries: dict[str, _Entry] = {}
         self.ordinals: dict[str, int] = {}
@@ -458,6 +541,9 @@ class _Answers:
 
     def entry(self, raw_code: str) -> _Entry:
         code = raw_code.strip().upper()
+        if code:
+            # `e11.9` and `E119` are one code; text that is no code stays as typed (unknown).
+            code = self.code_set.normalize_code(code) or code
         found = (self._by_code.get(code) or self._build(code)) if code else _NO_CODE
         if len(self.entries) >= CACHE_LIMIT:
             self.entries.clear()
@@ -466,13 +552,16 @@ class _Answers:
 
     def _build(self, code: str) -> _Entry:
         starts, states = self.index.intervals(code)
-        answers = [(), *map(_answer, states)]
+        code_set = self.code_set
+        answers = [(), *(_answer(code_set, state) for state in states)]
+        suffixes = ["", *map(self.suffix, answers[1:])]
         built = _Entry(
             code,
             [start.toordinal() for start in starts],
             [answer[0] if answer else "" for answer in answers],
             answers,
-            ["", *map(self.suffix, answers[1:])],
+            suffixes,
+            [suffix[:-1] for suffix in suffixes],
         )
         if len(self._by_code) >= CACHE_LIMIT:
             self._by_code.clear()
@@ -523,7 +612,8 @@ class _Answers:
 
     def error_entry(self, code: str, answer: tuple[str, ...]) -> _Entry:
         """A one-row entry for an error answer, found at ordinal 0, so chunks stay uniform."""
-        return _Entry(code, [0], ["", answer[0]], [(), answer], ["", self.render(("", *answer))])
+        suffix = self.render(("", *answer))
+        return _Entry(code, [0], ["", answer[0]], [(), answer], ["", suffix], ["", suffix[:-1]])
 
 
 def _error(message: str) -> tuple[str, ...]:
@@ -541,7 +631,7 @@ class _Run:
         feed: _LineFeed,
         rows_out: TextIO | None,
         width: int,
-        code_at: int,
+        code_ats: Sequence[int],
         date_at: int,
         source_name: str,
     ) -> None:
@@ -551,7 +641,11 @@ class _Run:
         self.feed = feed
         self.write = rows_out.write if rows_out is not None else None
         self.width = width
-        self.code_at = code_at
+        self.code_ats = tuple(code_ats)
+        self.code_at = self.code_ats[0]
+        # Several code columns: each row's codes are answered column by column.
+        self.multi = len(self.code_ats) > 1
+        self.rows = 0  # data rows read (several code columns: statuses count codes)
         self.date_at = date_at
         self.source_name = source_name
         self.summary = ValidationSummary()
@@ -581,6 +675,8 @@ class _Run:
             return False
         if width > 1 and min(map(str.count, bodies, itertools.repeat(","))) != width - 1:
             return False
+        if self.multi:
+            return self._chunk_columns(bodies)
         # Every row has `width` fields: one flat list of fields, and columns are slices of it
         # (no list per row, which would also wake the cyclic garbage collector).
         fields = ",".join(bodies).split(",")
@@ -629,6 +725,76 @@ class _Run:
             out[::2] = bodies
             self.write("".join(out))
         return True
+
+    def _chunk_columns(self, bodies: list[str]) -> bool:
+        """`chunk` for several code columns: each column answered with C-level `map`s, the
+        row's parts joined once. A chunk with a row that cannot be checked (no principal code,
+        a bad date) is left to the line path, which says why row by row."""
+        width = self.width
+        fields = ",".join(bodies).split(",")
+        dates = fields[self.date_at :: width]
+        answers = self.answers
+        ordinals: list[int | None] = list(map(answers.ordinals.get, dates))
+        if None in ordinals:
+            for at, ordinal in enumerate(ordinals):
+                if ordinal is None:
+                    found = answers.ordinal(dates[at])
+                    if isinstance(found, str):
+                        return False
+                    ordinals[at] = found
+        summary = self.summary
+        parts: list[list[str]] = [bodies]
+        for position, code_at in enumerate(self.code_ats):
+            codes = fields[code_at::width]
+            entries = [
+                answers.entries.get(code) or answers.entry(code) if code else _BLANK
+                for code in codes
+            ]
+            if position == 0 and (_NO_CODE in entries or _BLANK in entries):
+                return False
+            entries = [_BLANK if entry is _NO_CODE else entry for entry in entries]
+            found_at = list(map(bisect.bisect_right, map(_STARTS, entries), ordinals))
+            statuses = list(map(operator.getitem, map(_STATUSES, entries), found_at))
+            summary.statuses.update(statuses)
+            summary.invalid_codes.update(
+                itertools.compress(map(_CODE, entries), map(_INVALID.__contains__, statuses))
+            )
+            parts.append(list(map(operator.getitem, map(_PIECES, entries), found_at)))
+        summary.statuses.pop("", None)
+        self.rows += len(bodies)
+        self.line_number += len(bodies)
+        if self.write is not None:
+            parts.append(["\n"] * len(bodies))
+            self.write("".join(map("".join, zip(*parts, strict=True))))
+        return True
+
+    def _row_columns(self, fields: list[str], problem: str, first: int) -> str:
+        """One row's answer parts for several code columns (the line path); counts them."""
+        answers = self.answers
+        summary = self.summary
+        self.rows += 1
+        if not problem and not fields[self.code_at].strip():
+            problem = "no code"
+        ordinal: int | str = problem or answers.ordinal(fields[self.date_at])
+        if isinstance(ordinal, str):
+            summary.statuses[ERROR_STATUS] += 1
+            summary.bad_row_count += 1
+            if len(summary.bad_rows) < BAD_ROWS_KEPT:
+                summary.bad_rows.append((first, ordinal))
+            answer = _error(ordinal)
+            return "".join(answers.suffix(answer)[:-1] for _ in self.code_ats)
+        pieces = []
+        for code_at in self.code_ats:
+            raw = fields[code_at]
+            entry = (answers.entries.get(raw) or answers.entry(raw)) if raw.strip() else _BLANK
+            at = bisect.bisect_right(entry.starts, ordinal)
+            status = entry.statuses[at]
+            if status:
+                summary.statuses[status] += 1
+                if status in _INVALID:
+                    summary.invalid_codes[entry.code] += 1
+            pieces.append(entry.pieces[at])
+        return "".join(pieces)
 
     def line_by_line(self, lines: list[str]) -> None:
         """A chunk the C-level path cannot take: plain lines are still split by hand, the rest
@@ -691,6 +857,13 @@ class _Run:
                     del fields[width:]
                 else:
                     fields += [""] * (width - len(fields))
+            if self.multi:
+                row_answer = self._row_columns(fields, problem, first)
+                if self.write is not None:
+                    # A plain line is copied as read; a repaired or quoted row is written back.
+                    row = self.render(fields)[:-1] if body is None or problem else body
+                    parts.append(row + row_answer + "\n")
+                continue
             if problem:
                 entry = _NO_CODE
                 answer = _error(problem)

@@ -105,7 +105,9 @@ def reference(index: CodeIndex, rows_in: io.TextIOBase, rows_out: io.StringIO) -
             answer = (ERROR_STATUS, "", "", "", "", "no code")
         else:
             try:
-                answer = validate._answer(index.state(code, parse_service_date(raw_date)))
+                answer = validate._answer(
+                    index.code_set, index.state(code, parse_service_date(raw_date))
+                )
             except ValueError as exc:
                 answer = (ERROR_STATUS, "", "", "", "", str(exc))
         status = answer[0]
@@ -119,6 +121,7 @@ def reference(index: CodeIndex, rows_in: io.TextIOBase, rows_out: io.StringIO) -
         writer.writerow(row + list(answer))
     summary.statuses.update(statuses)
     summary.rows = sum(statuses.values())
+    summary.columns = (header[code_at].strip(),)
     return summary
 
 
