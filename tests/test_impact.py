@@ -13,7 +13,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -489,3 +489,35 @@ def test_partials_render_the_rows_escaped(store: Store) -> None:
     assert "\\<B\\>\\|X" in markdown
     html = env.get_template("_impact.html.j2").render(**impact_context(report))
     assert '<section id="your-codes">' in html and "&lt;B&gt;|X" in html and "<B>|X" not in html
+
+
+# --- `tracker show CODE --as-of D`: the chain on the date ---------------------------------------
+
+
+def _show(url: str, code: str, on: date) -> list[str]:
+    from tracker.cli import cli
+
+    result = CliRunner().invoke(cli, ["--db", url, "show", code, "--as-of", on.isoformat()])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_show_as_of_follows_g0202_and_c9053(real_store_url: str, raw: dict[str, Raw]) -> None:
+    # G0202: terminated 2017-12-31 naming 77067, which no Level II file carries (a CPT code).
+    after = raw["2018-JAN"]["G0202"]
+    (replacement,) = after["xrefs"]
+    assert all(replacement not in release for release in raw.values())
+    day = after["termination"] + timedelta(days=1)
+    lines = _show(real_store_url, "g0202", day)
+    assert f"replaced by {replacement} (not in the code set)" in lines
+    # C9053: ended within 2020 naming J0791, valid from the October file on.
+    october = raw["2020-OCT"]
+    (successor,) = october["C9053"]["xrefs"]
+    assert october[successor]["termination"] is None
+    lines = _show(real_store_url, "C9053", _effective("2020-OCT"))
+    assert f"replaced by: {successor}  {october[successor]['long']}" in lines
+    assert f"replaced by {successor} (active)" in lines
+    # On its last valid day C9053 is valid: its replacement is named, no chain is followed.
+    lines = _show(real_store_url, "C9053", october["C9053"]["termination"])
+    assert f"replaced by: {successor}  {october[successor]['long']}" in lines
+    assert not any(line.startswith("replaced by ") for line in lines)

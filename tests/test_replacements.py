@@ -235,3 +235,24 @@ def test_bad_date_and_single_release(store: Store, tmp_path: Path) -> None:
             impact(single, ["A1001"])
     finally:
         single.close()
+
+
+def test_show_as_of_prints_the_chain_cycles_and_dead_ends(sqlite_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    _ingest(sqlite_url, tmp_path).close()
+
+    def shown(code: str) -> list[str]:
+        result = CliRunner().invoke(
+            cli, ["--db", sqlite_url, "show", code, "--as-of", "2026-07-01"]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()
+
+    assert "replaced by A1002 → A1003 (active)" in shown("A1001")
+    assert "replaced by C1002 → C1001 (cycle: C1001 is already on this chain)" in shown("C1001")
+    assert "replaced by D1002 (terminated 2026-03-31, no replacement: dead end)" in shown("D1001")
+    # Still valid: no replacement line.
+    assert not any(line.startswith("replaced by") for line in shown("K1001"))

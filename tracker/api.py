@@ -42,6 +42,7 @@ from tracker.verify import VerifyReport, verify
 if TYPE_CHECKING:
     from tracker.codelist import CodeList
     from tracker.impact import ImpactReport
+    from tracker.replacements import ReplacementChain
 
 __all__ = [
     "CodeHistory",
@@ -433,6 +434,15 @@ def code_state(
 ) -> CodeState:
     """Was `code` valid on `on`, and what did it mean then, as known at release `known_at`?"""
     return query.code_state(store, code, _as_date(on), known_at)
+
+
+def replacement_chain(
+    store: Store, code: str, on: str | date, *, known_at: str | None = None
+) -> ReplacementChain:
+    """Where `code`'s replacements lead on `on`: followed until codes valid then."""
+    from tracker.replacements import replacement_chain as follow
+
+    return follow(store, code, _as_date(on), known_at)
 
 
 def codes_as_of(

@@ -216,8 +216,12 @@ def show(
         return
     if release is not None:
         raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
-    state = api.code_state(_store(ctx), code, as_of, known_at=known_at)
-    click.echo(terminal.code_state_text(state), nl=False)
+    store = _store(ctx)
+    state = api.code_state(store, code, as_of, known_at=known_at)
+    chain = (
+        api.replacement_chain(store, code, as_of, known_at=known_at) if state.replacements else None
+    )
+    click.echo(terminal.code_state_text(state, chain), nl=False)
 
 
 @cli.command()

@@ -1,6 +1,8 @@
-"""Replacement chains: a discontinued code's cross-references followed to codes valid on a date.
+"""Replacement chains: a discontinued code's replacements followed to codes valid on a date.
 
-CMS fills the XREF fields of a discontinued HCPCS code with the code(s) to use instead. The code
+CMS fills the XREF fields of a discontinued HCPCS code with the code(s) to use instead; for
+ICD-10 the conversion tables say which new codes took over a deleted one (`tracker.crosswalk`).
+Both reach a hop as `CodeState.replacements`, so one walk serves every code set. The code
 named there may itself have ended since (G0202 → 77067 is one hop; a temporary C code replaced by
 a J code that is later replaced again is two), so one XREF lookup does not answer "what do I
 bill on this date". This module follows the links transitively, each hop judged on the same date
@@ -17,15 +19,17 @@ Real cross-references are not always well-formed chains, so the walk never trust
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from tracker import api
-from tracker.api import CodeState, Status
+from tracker import query
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets.base import CodeSet
 from tracker.errors import ReleaseError
+from tracker.query import CodeState, Status
 from tracker.store import Store
 
 # A chain longer than this is refused as malformed data rather than walked further; real
@@ -95,6 +99,8 @@ class ReplacementChain:
     start: Hop
     on: date
     known_at: str | None = None
+    # Codes are shown as people write them (ICD-10-CM `E11.9`).
+    code_set: str = DEFAULT_CODE_SET
 
     def paths(self) -> list[tuple[Hop, ...]]:
         """Every branch from the start to where it stops, in XREF order."""
@@ -136,10 +142,11 @@ class ReplacementChain:
         the start code."""
         if not self.start.next:
             return ""
+        display = get_code_set(self.code_set).display_code
         branches = []
         for path in self.paths():
-            codes = " → ".join(hop.code for hop in path[1:])
-            branches.append(f"{codes} ({_end_text(path[-1])})")
+            codes = " → ".join(display(hop.code) for hop in path[1:])
+            branches.append(f"{codes} ({_end_text(path[-1], display)})")
         return "replaced by " + "; ".join(branches)
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,9 +160,9 @@ class ReplacementChain:
         }
 
 
-def _end_text(hop: Hop) -> str:
+def _end_text(hop: Hop, display: Callable[[str], str]) -> str:
     if hop.end is HopEnd.CYCLE:
-        return f"cycle: {hop.code} is already on this chain"
+        return f"cycle: {display(hop.code)} is already on this chain"
     if hop.end is HopEnd.DEAD_END:
         return f"{hop.status_text}, no replacement: dead end"
     if hop.end is HopEnd.TOO_DEEP:
@@ -173,13 +180,18 @@ def _paths(hop: Hop, before: tuple[Hop, ...]) -> Iterator[tuple[Hop, ...]]:
 
 
 def replacement_chain(
-    store: Store, code: str, on: str | date, known_at: str | None = None
+    store: Store,
+    code: str,
+    on: str | date,
+    known_at: str | None = None,
+    code_set: str = DEFAULT_CODE_SET,
 ) -> ReplacementChain:
     """Follow `code`'s replacements on `on`, as known at release `known_at` (default: latest).
 
-    Each hop's status is `api.code_state` on the same date and knowledge, so a chain answers
+    Each hop's status is `query.code_state` on the same date and knowledge, so a chain answers
     the same question as `tracker show CODE --as-of D` asked of every code on it.
     """
+    codes = get_code_set(code_set)
     if isinstance(on, date):
         day = on
     else:
@@ -191,12 +203,12 @@ def replacement_chain(
 
     def state(name: str) -> CodeState:
         if name not in states:
-            states[name] = api.code_state(store, name, day, known_at=known_at)
+            states[name] = query.code_state(store, name, day, known_at, code_set)
         return states[name]
 
     def walk(name: str, path: tuple[str, ...]) -> Hop:
         found = state(name)
-        description = _description(found)
+        description = _description(codes, found)
         termination = found.termination_date if found.status is Status.TERMINATED else None
         if name in path:
             return Hop(name, found.status, HopEnd.CYCLE, description, termination)
@@ -214,13 +226,13 @@ def replacement_chain(
         following = tuple(walk(target, (*path, name)) for target in targets)
         return Hop(name, found.status, HopEnd.REPLACED, description, termination, following)
 
-    start = walk(code.strip().upper(), ())
-    return ReplacementChain(start=start, on=day, known_at=known_at)
+    start = walk(codes.normalize_code(code) or code.strip().upper(), ())
+    return ReplacementChain(start=start, on=day, known_at=known_at, code_set=codes.name)
 
 
-def _description(state: CodeState) -> str | None:
+def _description(codes: CodeSet, state: CodeState) -> str | None:
     record = state.meaning or state.known
-    return record.long_description if record is not None else None
+    return codes.describe(record) if record is not None else None
 
 
 def _unique(codes: Iterator[str] | Any) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from tracker.codesets import get_code_set
 from tracker.diff import Category, ReleaseDiff, YearDiff
 from tracker.errors import printable
 from tracker.query import Status
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from tracker.history import HistoryEvent
     from tracker.query import CodeState
     from tracker.release import ReleaseInfo
+    from tracker.replacements import ReplacementChain
     from tracker.validate import ValidationSummary
     from tracker.verify import VerifyReport
 
@@ -82,10 +84,13 @@ def release_state(info: ReleaseInfo) -> str:
     return f"{state}: {info.last_event_reason or ''}"
 
 
-def code_state_text(state: CodeState) -> str:
+def code_state_text(state: CodeState, chain: ReplacementChain | None = None) -> str:
     """`tracker show CODE --as-of DAY`: the code's status that day, how its interval ends,
-    its replacements, what it meant then and what is known of it now."""
+    its replacements and, given `chain`, where they lead on that day ("replaced by X → Y
+    (active)"), what it meant then and what is known of it now."""
     interval = state.interval
+    code_set = get_code_set(state.known_at.code_set)
+    display = code_set.display_code
     status = state.status.value
     if (
         state.status is Status.ACTIVE
@@ -96,7 +101,8 @@ def code_state_text(state: CodeState) -> str:
         # Valid on the date, with its last valid day already known.
         status += f", ends after {interval.end.isoformat()}"
     lines = [
-        f"{state.code} on {state.on.isoformat()}: {status} (as known at {state.known_at.display})"
+        f"{display(state.code)} on {state.on.isoformat()}: {status}"
+        f" (as known at {state.known_at.display})"
     ]
     if interval is not None and state.status is Status.TERMINATED and interval.end:
         lines.append(f"terminated: last valid day {interval.end.isoformat()}")
@@ -110,22 +116,26 @@ def code_state_text(state: CodeState) -> str:
         lines.append(f"valid from: {interval.start.isoformat()}")
     for replacement in state.replacements:
         described = f"  {replacement.description}" if replacement.description else ""
-        lines.append(f"replaced by: {replacement.code}{described}")
+        lines.append(f"replaced by: {display(replacement.code)}{described}")
+    if chain is not None and chain.text():
+        lines.append(chain.text())
     if state.meaning is not None and state.meaning_release is not None:
         lines.append(
-            f"meaning then: {state.meaning.long_description}"
+            f"meaning then: {code_set.describe(state.meaning)}"
             f" (release {state.meaning_release.display})"
         )
     if state.known is not None and state.known_release is not None:
         if state.known != state.meaning:
             lines.append(
-                f"latest known: {state.known.long_description}"
+                f"latest known: {code_set.describe(state.known)}"
                 f" (release {state.known_release.display})"
             )
-        dated = state.status_record or state.known
-        added = dated.added_date.isoformat() if dated.added_date else "unknown"
-        source = interval.last_seen if interval is not None else state.known_release
-        lines.append(f"dates from release {source.display}: added {added}")
+        if code_set.has_end_dates:
+            # Records that carry their own dates say which release they were read from.
+            dated = code_set.record_dates(state.status_record or state.known)
+            added = dated.added_date.isoformat() if dated.added_date else "unknown"
+            source = interval.last_seen if interval is not None else state.known_release
+            lines.append(f"dates from release {source.display}: added {added}")
         lines.extend(f"valid {item.text()}" for item in state.intervals)
     else:
         lines.append(f"no release up to {state.known_at.display} carries this code")
