@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from tracker import companions, query
+from tracker import companions, crosswalk, query
 from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
 from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
@@ -116,6 +116,15 @@ def ingest(
     progress("reading")
     source = read_source(path)
     source_sha256 = hashlib.sha256(source.data).hexdigest()
+    if crosswalk.loose_table_code_set(source) is not None:
+        # CDC's loose conversion table: kept with its release, read back as replaced-by links.
+        if effective or kind:
+            raise ReleaseError(
+                f"{source.name}: is a conversion table; --effective and --kind apply to release"
+                " files"
+            )
+        kept = crosswalk.attach_table(store, source, source_sha256, release)
+        return IngestResult(kept.release, kept.created, kept.new_record_versions, kept.message)
     companion = companions.companion_kind(source)
     if companion is not None:
         if effective or kind:

@@ -29,12 +29,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.attachments import AttachmentRole
-from tracker.codesets.base import CodeRecord
+from tracker.attachments import AttachmentRole, NewAttachment
+from tracker.codesets.base import CodeRecord, SourceFile
 from tracker.codesets.icd10.archive import CONVERSION_NAME
-from tracker.codesets.icd10.conversion import ConversionLink, parse_conversion_table
+from tracker.codesets.icd10.conversion import (
+    ConversionLink,
+    latest_effective,
+    parse_conversion_table,
+    table_code_set,
+)
 from tracker.codesets.icd10.record import CODE_SETS, code_set_of
-from tracker.errors import SourceError, TrackerError
+from tracker.companions import Kept
+from tracker.errors import ReleaseError, SourceError, TrackerError
 from tracker.release import ReleaseInfo
 from tracker.store import Store
 from tracker.validity import Closure, ValidityInterval
@@ -170,4 +176,61 @@ def load_crosswalk(store: Store, releases: Sequence[ReleaseInfo]) -> Crosswalk:
     return crosswalk
 
 
-__all__ = ["EMPTY", "Crosswalk", "TableSource", "load_crosswalk", "table_links", "table_sources"]
+def loose_table_code_set(source: SourceFile) -> str | None:
+    """The code set of a loose conversion table (named like one, read like one), or None."""
+    base = source.name.replace("\\", "/").rsplit("/", 1)[-1]
+    if CONVERSION_NAME.search(base) is None:
+        return None
+    return table_code_set(base, source.data)
+
+
+def attach_table(store: Store, source: SourceFile, sha256: str, release: str | None) -> Kept:
+    """Keep a loose conversion table with the release it was made for.
+
+    That release is `release`, else the stored release of the table's code set taking effect
+    on the latest date the table names (CDC's tables are cumulative: the newest rows are the
+    update the table was published for, FY2020's 2019-10-01, January 2021's 2021-01-01).
+    """
+    code_set = loose_table_code_set(source)
+    if code_set is None:
+        raise SourceError(source.name, "is not a conversion table")
+    links = parse_conversion_table(source.name, source.data, code_set_of(code_set))
+    if release:
+        try:
+            info = store.resolve(release, code_set)
+        except TrackerError as exc:
+            raise ReleaseError(f"{source.name}: {exc}") from None
+    else:
+        newest = latest_effective(links)
+        candidates = [
+            info for info in store.current_releases(code_set) if info.effective_date == newest
+        ]
+        if newest is None or not candidates:
+            when = newest.isoformat() if newest else "no date"
+            raise ReleaseError(
+                f"{source.name}: no stored {code_set} release takes effect on {when} (the"
+                " table's latest date); ingest that release first, or give --release"
+            )
+        info = candidates[-1]
+    attached = store.attach(
+        info, NewAttachment(AttachmentRole.CONVERSION_TABLE, source.name, source.data, sha256)
+    )
+    state = "attached to" if attached else "already attached to"
+    return Kept(
+        release=info,
+        created=attached is not None,
+        new_record_versions=0,
+        message=f"{source.name}: conversion table {state} {info.display} ({len(links)} rows)",
+    )
+
+
+__all__ = [
+    "EMPTY",
+    "Crosswalk",
+    "TableSource",
+    "attach_table",
+    "load_crosswalk",
+    "loose_table_code_set",
+    "table_links",
+    "table_sources",
+]

@@ -39,6 +39,7 @@ from tracker.csvout import neutralize
 from tracker.dates import parse_service_date
 from tracker.errors import SourceError
 from tracker.query import CodeIndex, CodeState, Status
+from tracker.validity import Closure
 
 OUTPUT_COLUMNS = (
     "hcpcs_status",
@@ -61,6 +62,8 @@ ICD10_WORDS = {
     Status.NOT_YET_EFFECTIVE: "not yet valid",
     Status.UNKNOWN: "unknown",
 }
+# Interval ends after which a code of a set without end dates is deleted.
+_CLOSED = frozenset({Closure.REMOVED, Closure.TERMINATED})
 # The statuses that let a claim through, in either vocabulary.
 VALID_STATUSES = frozenset({Status.ACTIVE.value, ICD10_WORDS[Status.ACTIVE]})
 CACHE_LIMIT = 50_000
@@ -112,9 +115,10 @@ def _answer(code_set: CodeSet, state: CodeState) -> tuple[str, ...]:
         termination = code_set.record_dates(record).termination_date if record else None
         status = _STATUS_TEXT[state.status]
     else:
-        # No end dates: a deleted code's last valid day is where its interval closed.
+        # No end dates: the last valid day is where the interval closed (a deleted code's,
+        # or a valid code's already known to be deleted by a later release).
         interval = state.interval
-        ended = state.status in (Status.REMOVED, Status.TERMINATED) and interval is not None
+        ended = interval is not None and interval.closure in _CLOSED
         termination = interval.end if ended and interval is not None else None
         status = ICD10_WORDS[state.status]
     replacements = state.replacements
