@@ -176,6 +176,21 @@ def load_crosswalk(store: Store, releases: Sequence[ReleaseInfo]) -> Crosswalk:
     return crosswalk
 
 
+def replacements_between(
+    store: Store, old: ReleaseInfo, new: ReleaseInfo, codes: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """For codes deleted between releases `old` and `new` (a diff's deleted codes), the new
+    codes the conversion tables known at `new` link them to, dated in (old, new]: what a
+    report lists beside each deleted code. Codes with no link are left out."""
+    from tracker.query import knowledge_releases
+
+    crosswalk = load_crosswalk(store, knowledge_releases(store, new.label, new.code_set))
+    found = {
+        code: crosswalk.replacements(code, old.effective_date, new.effective_date) for code in codes
+    }
+    return {code: linked for code, linked in found.items() if linked}
+
+
 def loose_table_code_set(source: SourceFile) -> str | None:
     """The code set of a loose conversion table (named like one, read like one), or None."""
     base = source.name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -231,6 +246,7 @@ __all__ = [
     "attach_table",
     "load_crosswalk",
     "loose_table_code_set",
+    "replacements_between",
     "table_links",
     "table_sources",
 ]
