@@ -386,7 +386,9 @@ def _entry(
     chain = None
     if state.status in (Status.TERMINATED, Status.REMOVED):
         chain_known_at = known_at if state.known_at.id == new.id else None
-        chain = replacement_chain(store, item.code, new.effective_date, chain_known_at)
+        chain = replacement_chain(
+            store, item.code, new.effective_date, chain_known_at, new.code_set
+        )
     return ImpactEntry(item.code, line, kind, state.status, description, change, chain, note=note)
 
 
