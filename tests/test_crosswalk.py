@@ -148,3 +148,37 @@ def test_replacements_between_two_releases(store: Store) -> None:
         "D000": ("D001",),
     }
     assert replacements_between(store, fy20, fy21, ["A001", "D001", "B000"]) == {"A001": ("A002",)}
+
+
+def test_show_history_and_validate_name_the_replacements(sqlite_url: str, tmp_path: Path) -> None:
+    from tracker.cli import cli
+
+    _ingest(sqlite_url, tmp_path).close()
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--db", sqlite_url, *args, "--code-set", "icd10cm"])
+        assert result.exit_code in (0, 2), result.output
+        return result.output
+
+    replaced = "replaced by: A00.1  Long title of A001"
+    assert replaced in run("history", "a000").splitlines()
+    assert replaced in run("show", "A00.0").splitlines()
+    dated = run("show", "A00.0", "--as-of", "2021-06-01").splitlines()
+    assert replaced in dated and "replaced by A00.1 → A00.2 (active)" in dated
+    claims = tmp_path / "claims.csv"
+    claims.write_text("dx1,dx2,dos\nA00.0,a002,2021-06-01\nk00.0,,2021-06-01\n")
+    out = tmp_path / "checked.csv"
+    summary = run(
+        "validate", str(claims), "--code-column", "dx1", "--code-column", "dx2", "-o", str(out)
+    )
+    assert "2 rows checked" in summary and "3 codes in columns dx1, dx2" in summary
+    lines = out.read_text().splitlines()
+    assert lines[1].split(",")[3:8] == [
+        "deleted",
+        "Long title of A000",
+        "2019-09-30",
+        "A00.1",
+        "FY2019",
+    ]
+    assert lines[1].split(",")[9:11] == ["valid", "Long title of A002"]
+    assert lines[2].split(",")[3] == "valid" and lines[2].endswith(",,,,,,")

@@ -265,8 +265,10 @@ def code_page(
             else "deleted"
         )
         status = f"{ended}: last seen in {view.release.display}, not in {view.asked.display}"
+        shown = get_code_set(view.release.code_set).display_code
         notes[:0] = [
-            f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
+            f"replaced by: {shown(item.code)}"
+            + (f"  {item.description}" if item.description else "")
             for item in view.replacements
         ]
     if view.release.code_set != DEFAULT_CODE_SET:
@@ -752,13 +754,24 @@ class CodeHistory:
     code: str
     events: list[HistoryEvent]
     intervals: tuple[ValidityInterval, ...]
+    # A deleted ICD-10 code's replacements from the conversion tables, shown as people write
+    # them (HCPCS history shows its XREF changes as events instead).
+    replaced_by: tuple[query.Replacement, ...] = ()
 
 
 def history_and_validity(store: Store, code: str, *, code_set: str | None = None) -> CodeHistory:
     """`history` and `validity` of one code (normalized: `j0598` is J0598, `e11.9` E119)."""
     chosen = choose_code_set(store, code_set, codes=[code])
     events = history(store, code, code_set=chosen)
-    return CodeHistory(_normalized(chosen, code), events, validity(store, code, code_set=chosen))
+    intervals = validity(store, code, code_set=chosen)
+    codes = get_code_set(chosen)
+    replaced_by: tuple[query.Replacement, ...] = ()
+    if not codes.has_end_dates and intervals and intervals[-1].end is not None:
+        view = query.code_view(store, code, None, chosen)
+        replaced_by = tuple(
+            query.Replacement(codes.display_code(r.code), r.description) for r in view.replacements
+        )
+    return CodeHistory(_normalized(chosen, code), events, intervals, replaced_by)
 
 
 @dataclass(frozen=True, slots=True)

@@ -490,7 +490,7 @@ def history(ctx: click.Context, code: str, fmt: str, code_set: str | None) -> No
 
         click.echo(dump_json(history_json(found.code, found.intervals, found.events)), nl=False)
         return
-    _show(terminal.history_lines(found.events, found.intervals))
+    _show(terminal.history_lines(found.events, found.intervals, found.replaced_by))
 
 
 @cli.command()

@@ -23,7 +23,7 @@ from tracker.validity import Closure, ValidityInterval
 
 if TYPE_CHECKING:
     from tracker.history import HistoryEvent
-    from tracker.query import CodeState
+    from tracker.query import CodeState, Replacement
     from tracker.release import ReleaseInfo
     from tracker.replacements import ReplacementChain
     from tracker.validate import ValidationSummary
@@ -263,8 +263,10 @@ def validation_summary(
         names = printable(", ".join(summary.columns))
         checked += f"; {summary.codes} codes in columns {names}"
     out = [Text(checked)]
+    # ICD-10's `header (not billable)` is wider than HCPCS's statuses, which fit in 18.
+    width = max([18, *(len(name) for name in summary.statuses)])
     for status_name, count in sorted(summary.statuses.items(), key=lambda item: -item[1]):
-        out.append(Text(f"  {status_name:<18} {count:>10}"))
+        out.append(Text(f"  {status_name:<{width}} {count:>10}"))
     if summary.invalid_codes:
         top = ", ".join(f"{code} ({n})" for code, n in summary.invalid_codes.most_common(10))
         out.append(Text(printable(f"top invalid codes: {top}")))
@@ -439,14 +441,25 @@ def year_blocks(year: int, whole: YearDiff, overall: ReleaseDiff) -> list[Block]
 
 
 def history_lines(
-    events: Sequence[HistoryEvent], intervals: Sequence[ValidityInterval]
+    events: Sequence[HistoryEvent],
+    intervals: Sequence[ValidityInterval],
+    replaced_by: Sequence[Replacement] = (),
 ) -> list[str]:
     """`tracker history CODE`: one row per event (one per field changed), then the code's
-    validity intervals."""
+    validity intervals, then what replaced a deleted code (ICD-10's conversion tables)."""
     table = columns(
         ("release", "effective", "event", "field", "old", "new", "flags"), _event_rows(events)
     )
-    return [table, *(printable(f"valid {interval.text()}") for interval in intervals)]
+    return [
+        table,
+        *(printable(f"valid {interval.text()}") for interval in intervals),
+        *(
+            printable(
+                f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
+            )
+            for item in replaced_by
+        ),
+    ]
 
 
 def _event_rows(events: Sequence[HistoryEvent]) -> list[list[str]]:
