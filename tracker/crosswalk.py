@@ -223,8 +223,9 @@ def attach_table(store: Store, source: SourceFile, sha256: str, release: str | N
         if newest is None or not candidates:
             when = newest.isoformat() if newest else "no date"
             raise ReleaseError(
-                f"{source.name}: no stored {code_set} release takes effect on {when} (the"
-                " table's latest date); ingest that release first, or give --release"
+                f"{source.name}: is a conversion table, kept with its release, and no stored"
+                f" {code_set} release takes effect on {when} (the table's latest date);"
+                " ingest that release first, or give --release"
             )
         info = candidates[-1]
     attached = store.attach(
