@@ -12,9 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from tracker.server import library
+from tracker.server import impact_request, library
 from tracker.server.codesets import BY_KEY, CODE_SETS, CodeSet
 from tracker.server.errors import bad_request, not_found
 
@@ -202,6 +202,107 @@ async def validate(
         "X-Tracker-Invalid": str(result.invalid),
     }
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+_IMPACT_FORM = {
+    "type": "object",
+    "properties": {
+        "codes": {"type": "string", "description": "The list, pasted: one code a line"},
+        "file": {"type": "string", "format": "binary", "description": "The list, uploaded"},
+        "column": {"type": "string"},
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "code_set": {"type": "string", "enum": [c.key for c in CODE_SETS]},
+    },
+}
+
+
+@router.post(
+    "/impact",
+    summary="What changed between two releases for a list of codes: `tracker impact --format json`",
+    description=(
+        "The list is a JSON object (`codes`: a list of codes or the text of a list or CSV), the"
+        " list itself as a text/plain or text/csv body (a CSV names its `column`), or a form"
+        " (`codes` pasted, `file` uploaded). `to` defaults to the code set's latest release,"
+        " `from` to the release before it; in a JSON object or a form they are fields, else"
+        " query parameters. The answer follows tracker/schemas/impact.schema.json. At most"
+        f" {impact_request.MAX_IMPACT_CODES} codes and {impact_request.MAX_IMPACT_BYTES} bytes"
+        " (413 beyond)."
+    ),
+    responses={
+        200: {"description": "The impact report (tracker/schemas/impact.schema.json)"},
+        400: {"description": "A mistake in the list or the parameters"},
+        404: {"description": "A release not stored"},
+        413: {"description": "The list is larger than the limit"},
+        415: {"description": "A body of another content type"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["codes"],
+                        "properties": {
+                            "codes": {
+                                "oneOf": [
+                                    {"type": "array", "items": {"type": "string"}},
+                                    {"type": "string"},
+                                ]
+                            },
+                            "column": {"type": "string"},
+                            "from": {"type": "string"},
+                            "to": {"type": "string"},
+                            "code_set": {"type": "string", "enum": [c.key for c in CODE_SETS]},
+                        },
+                        "additionalProperties": False,
+                    }
+                },
+                "text/plain": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {"schema": _IMPACT_FORM},
+                "application/x-www-form-urlencoded": {"schema": _IMPACT_FORM},
+            },
+        }
+    },
+)
+async def impact(
+    request: Request,
+    code_set: Annotated[CodeSetKey | None, Query(description="Default hcpcs")] = None,
+    from_release: Annotated[
+        str | None, Query(alias="from", max_length=40, description="Earlier release")
+    ] = None,
+    to_release: Annotated[
+        str | None, Query(alias="to", max_length=40, description="Later release")
+    ] = None,
+    column: Annotated[str | None, Query(max_length=100, description="A CSV's code column")] = None,
+) -> JSONResponse:
+    from starlette.concurrency import run_in_threadpool
+
+    query = {
+        name: value
+        for name, value in (
+            ("code_set", code_set.value if code_set is not None else None),
+            ("from", from_release),
+            ("to", to_release),
+            ("column", column),
+        )
+        if value is not None
+    }
+    body = await request.body()
+    question = impact_request.from_request(body, request.headers.get("content-type", ""), query)
+    answers: library.Answers = request.app.state.answers
+    report = await run_in_threadpool(
+        library.impact_report,
+        answers,
+        question.codes,
+        code_set=question.code_set.key,
+        title=question.code_set.title,
+        from_release=question.from_release,
+        to_release=question.to_release,
+    )
+    return JSONResponse(report.to_dict())
 
 
 def state_dict(state: library.CodeState) -> dict[str, Any]:

@@ -22,8 +22,11 @@ from typing import Any
 from jinja2 import Environment
 
 from tracker import api, jsonout
+from tracker.codelist import CodeList
 from tracker.codesets.hcpcs.record import Record
+from tracker.diff import ReleaseDiff
 from tracker.errors import ReleaseError, TrackerError
+from tracker.impact import ImpactReport, impact
 from tracker.query import CodeIndex, CodeState, CodeView, Status
 from tracker.release import ReleaseInfo
 from tracker.store import Store
@@ -149,6 +152,7 @@ class Answers:
         self._fingerprint: tuple[object, ...] = ()
         self._checked = 0.0
         self._releases: list[ReleaseInfo] = []
+        self._diffs: OrderedDict[tuple[int, int], ReleaseDiff] = OrderedDict()
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -158,6 +162,7 @@ class Answers:
         fingerprint = tuple((i.id, i.retracted, i.last_event) for i in infos)
         if fingerprint != self._fingerprint:
             self._indexes.clear()
+            self._diffs.clear()
             self._fingerprint = fingerprint
             self._releases = api.current_releases(self.store)
         self._checked = now
@@ -193,9 +198,78 @@ class Answers:
             self._indexes.move_to_end(known_at.id)
             return index
 
+    def diff(self, old: ReleaseInfo, new: ReleaseInfo) -> ReleaseDiff:
+        """The diff of two releases, kept for the next question about the same pair.
+
+        Releases are immutable, so a pair's diff never changes; it is computed outside the
+        lock (half a second on real releases) so that other questions are not held up.
+        """
+        key = (old.id, new.id)
+        with self._lock:
+            self._refresh()
+            found = self._diffs.get(key)
+            if found is not None:
+                self._diffs.move_to_end(key)
+                return found
+        result = api.diff(self.store, old.display, new.display)
+        with self._lock:
+            self._diffs[key] = result
+            while len(self._diffs) > self.size:
+                self._diffs.popitem(last=False)
+        return result
+
     def state(self, code: str, on: date, known_at: ReleaseInfo) -> CodeState:
         """As `tracker.api.code_state(store, code, on, known_at=...)`, from memory."""
         return self.index(known_at).state(code.strip().upper(), on)
+
+
+def impact_report(
+    answers: Answers,
+    codes: CodeList,
+    *,
+    code_set: str,
+    title: str,
+    from_release: str | None,
+    to_release: str | None,
+) -> ImpactReport:
+    """`tracker impact` for a posted list: `to` defaults to the code set's latest release,
+    `from` to the one before it; the pair's diff comes from the cache."""
+    store = answers.store
+    stored = releases(store, code_set)
+    if not stored:
+        raise ReleaseError(f"no releases of {title} are stored")
+    new = _release_of(store, to_release, "to", code_set, title) if to_release else stored[-1]
+    if from_release:
+        old = _release_of(store, from_release, "from", code_set, title)
+    else:
+        earlier = [info for info in stored if info.effective_date < new.effective_date]
+        if not earlier:
+            raise ReleaseError(
+                f"to {new.display}: no stored release of {title} is effective before it to"
+                " compare it with; choose two releases"
+            )
+        old = max(earlier, key=lambda info: (info.effective_date, info.label))
+    if old.effective_date > new.effective_date:
+        raise ReleaseError(
+            f"from {old.display} is effective after to {new.display}; name the earlier first"
+        )
+    return impact(
+        store,
+        codes,
+        from_release=old.display,
+        to_release=new.display,
+        diff=answers.diff(old, new),
+    )
+
+
+def _release_of(store: Store, label: str, option: str, code_set: str, title: str) -> ReleaseInfo:
+    try:
+        info = api.resolve(store, label)
+    except ReleaseError as exc:
+        raise ReleaseError(f"{option} {label}: {exc}") from None
+    if info.code_set != code_set:
+        raise ReleaseError(f"{option} {label}: release {label} is not a release of {title}")
+    return info
 
 
 def code_view(store: Store, code: str, release: str | None = None) -> CodeView:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from tracker.server import library
+from tracker.server import impact_request, library
 from tracker.server.codesets import BY_KEY, CODE_SETS, CodeSet
-from tracker.server.errors import bad_request, not_found
+from tracker.server.errors import HTTPProblem, bad_request, not_found
 
 router = APIRouter(include_in_schema=False)
 
@@ -170,3 +172,101 @@ def year(request: Request, key: str, year: int) -> Response:
     if not 1900 <= year <= 2999:
         raise bad_request(f"year {year}: give a four-digit year")
     return HTMLResponse(library.year_report_html(_store(request), year))
+
+
+# Pasted lists up to this long get a link that asks the same question again (a GET URL).
+_SHARE_LIMIT = 1500
+
+
+@router.get("/impact")
+async def impact_page(request: Request) -> Response:
+    """The form; with `codes` in the query string, the answer too (a shareable URL)."""
+    query = request.query_params
+    unknown = sorted(set(query) - {"codes", "code_set", "from", "to", "column"})
+    if unknown:
+        raise bad_request(f"{unknown[0]}: not a parameter of this page")
+    if not query.get("codes", "").strip():
+        return _impact_render(request, None, dict(query))
+    body = urlencode(list(query.multi_items())).encode()
+    return await _impact_answer(request, body, "application/x-www-form-urlencoded", dict(query))
+
+
+@router.post("/impact")
+async def impact_post(request: Request) -> Response:
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise HTTPProblem(415, "post the form (multipart/form-data or url-encoded)")
+    try:
+        fields, _ = impact_request.form_fields(body, content_type)
+    except HTTPProblem:
+        fields = {}
+    return await _impact_answer(request, body, content_type, fields)
+
+
+async def _impact_answer(
+    request: Request, body: bytes, content_type: str, fields: dict[str, str]
+) -> Response:
+    answers: library.Answers = request.app.state.answers
+    try:
+        if len(body) > impact_request.MAX_IMPACT_BYTES:
+            raise impact_request.too_large(
+                f"the form is larger than the limit of {impact_request.MAX_IMPACT_BYTES} bytes"
+            )
+        question = impact_request.from_form(body, content_type)
+        report = await run_in_threadpool(
+            library.impact_report,
+            answers,
+            question.codes,
+            code_set=question.code_set.key,
+            title=question.code_set.title,
+            from_release=question.from_release,
+            to_release=question.to_release,
+        )
+    except HTTPProblem as exc:
+        return _impact_render(request, None, fields, error=exc.message, status=exc.status)
+    except library.TrackerError as exc:
+        message = str(exc)
+        status = 404 if "not stored" in message else 400
+        return _impact_render(request, None, fields, error=message, status=status)
+    share = None
+    if question.text is not None and len(question.text) <= _SHARE_LIMIT:
+        params = {
+            "code_set": question.code_set.key,
+            "from": fields.get("from", ""),
+            "to": fields.get("to", ""),
+            "column": fields.get("column", ""),
+            "codes": question.text,
+        }
+        share = "/impact?" + urlencode({k: v for k, v in params.items() if v})
+    return _impact_render(request, report, fields, share=share)
+
+
+def _impact_render(
+    request: Request,
+    report: Any,
+    fields: dict[str, str],
+    *,
+    error: str = "",
+    status: int = 200,
+    share: str | None = None,
+) -> HTMLResponse:
+    from tracker.impact import impact_context
+
+    store = _store(request)
+    served = [c for c in CODE_SETS if c.served]
+    chosen = {name: str(fields.get(name, ""))[:2000] for name in ("from", "to", "column", "codes")}
+    chosen["code_set"] = str(fields.get("code_set") or "hcpcs")
+    context: dict[str, Any] = impact_context(report) if report is not None else {"impact": None}
+    return _render(
+        "impact.html.j2",
+        status,
+        title="Your codes",
+        sets=served,
+        releases=[(c, library.releases(store, c.key)) for c in served],
+        chosen=chosen,
+        error=error,
+        share=share,
+        **context,
+    )
