@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -85,8 +86,19 @@ async def _parameters(request: Request, allowed: frozenset[str]) -> dict[str, st
                 raise bad_request(f"parameter {name}: give one value (valueCode, valueUri, ...)")
             _put(found, name, str(values[0]))
     else:
-        for name, value in request.query_params.multi_items():
-            _put(found, name, value)
+        return query_parameters(request.query_params.multi_items(), allowed)
+    return _checked(found, allowed)
+
+
+def query_parameters(items: Iterable[tuple[str, str]], allowed: frozenset[str]) -> dict[str, str]:
+    """The operation's parameters from a query string's (name, value) pairs."""
+    found: dict[str, str] = {}
+    for name, value in items:
+        _put(found, name, value)
+    return _checked(found, allowed)
+
+
+def _checked(found: dict[str, str], allowed: frozenset[str]) -> dict[str, str]:
     unknown = sorted(set(found) - allowed)
     if unknown:
         supported = ", ".join(sorted(allowed))
@@ -138,9 +150,8 @@ def _code(found: dict[str, str]) -> str:
     return code.upper()
 
 
-async def _ask(request: Request, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
+def _ask(answers: library.Answers, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
     """The code's state on `date` as known at `version`."""
-    answers: library.Answers = request.app.state.answers
     version = found.get("version")
     try:
         known = answers.known_at(version)  # in memory but every few seconds
@@ -149,10 +160,19 @@ async def _ask(request: Request, code_set: CodeSet, found: dict[str, str], code:
     if known.code_set != code_set.key:
         raise not_found(f"version {version} is not a release of {code_set.title}")
     on = _parse_date(found["date"]) if "date" in found else known.effective_date
-    if answers.ready(known):
-        # From memory: a hop to a worker thread would cost more than the answer.
-        return answers.state(code, on, known)
-    return await run_in_threadpool(answers.state, code, on, known)
+    return answers.state(code, on, known)
+
+
+async def _answer(
+    request: Request, operation: Callable[[library.Answers, dict[str, str]], dict[str, Any]]
+) -> Response:
+    """An operation's answer: on the event loop when the index is in memory (a hop to a worker
+    thread would cost more than the answer), in a worker thread when it must be loaded."""
+    found = await _parameters(request, ALLOWED[operation])
+    answers: library.Answers = request.app.state.answers
+    if answers.warm(found.get("version")):
+        return FHIRResponse(operation(answers, found))
+    return FHIRResponse(await run_in_threadpool(operation, answers, found))
 
 
 def _status_message(state: Any, title: str) -> str:
@@ -187,12 +207,11 @@ LOOKUP = frozenset({"system", "code", "version", "date", "displayLanguage", "pro
 VALIDATE = frozenset({"url", "code", "version", "display", "date", "displayLanguage"})
 
 
-@router.api_route("/CodeSystem/$lookup", methods=["GET", "POST"])
-async def lookup(request: Request) -> Response:
-    found = await _parameters(request, LOOKUP)
+def lookup_answer(answers: library.Answers, found: dict[str, str]) -> dict[str, Any]:
+    """`$lookup`'s Parameters for checked parameters (raises HTTPProblem for a refusal)."""
     code_set = _code_set(found.get("system"), "system")
     code = _code(found)
-    state = await _ask(request, code_set, found, code)
+    state = _ask(answers, code_set, found, code)
     if state.status is library.Status.UNKNOWN or state.meaning is None:
         raise not_found(_status_message(state, code_set.title))
     meaning = state.meaning
@@ -234,15 +253,14 @@ async def lookup(request: Request) -> Response:
         parameters.append(
             {"name": "property", "part": [_out("code", "Code", name), _out("value", kind, value)]}
         )
-    return FHIRResponse({"resourceType": "Parameters", "parameter": parameters})
+    return {"resourceType": "Parameters", "parameter": parameters}
 
 
-@router.api_route("/CodeSystem/$validate-code", methods=["GET", "POST"])
-async def validate_code(request: Request) -> Response:
-    found = await _parameters(request, VALIDATE)
+def validate_answer(answers: library.Answers, found: dict[str, str]) -> dict[str, Any]:
+    """`$validate-code`'s Parameters for checked parameters (HTTPProblem for a refusal)."""
     code_set = _code_set(found.get("url"), "url")
     code = _code(found)
-    state = await _ask(request, code_set, found, code)
+    state = _ask(answers, code_set, found, code)
     valid = state.status is library.Status.ACTIVE
     message = _status_message(state, code_set.title)
     meaning = state.meaning
@@ -258,7 +276,27 @@ async def validate_code(request: Request) -> Response:
     parameters.append(_out("system", "Uri", code_set.system))
     if state.meaning_release is not None:
         parameters.append(_out("version", "String", state.meaning_release.display))
-    return FHIRResponse({"resourceType": "Parameters", "parameter": parameters})
+    return {"resourceType": "Parameters", "parameter": parameters}
+
+
+ALLOWED: dict[Callable[..., dict[str, Any]], frozenset[str]] = {
+    lookup_answer: LOOKUP,
+    validate_answer: VALIDATE,
+}
+OPERATIONS = {
+    "/fhir/CodeSystem/$lookup": lookup_answer,
+    "/fhir/CodeSystem/$validate-code": validate_answer,
+}
+
+
+@router.api_route("/CodeSystem/$lookup", methods=["GET", "POST"])
+async def lookup(request: Request) -> Response:
+    return await _answer(request, lookup_answer)
+
+
+@router.api_route("/CodeSystem/$validate-code", methods=["GET", "POST"])
+async def validate_code(request: Request) -> Response:
+    return await _answer(request, validate_answer)
 
 
 # --- Resources -------------------------------------------------------------------------------

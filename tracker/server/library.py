@@ -153,6 +153,9 @@ class Answers:
         self._checked = 0.0
         self._releases: list[ReleaseInfo] = []
         self._diffs: OrderedDict[tuple[int, int], ReleaseDiff] = OrderedDict()
+        # Counts changes of the stored release list: an answer remembered under one
+        # generation is stale under the next.
+        self._generation = 0
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -163,6 +166,7 @@ class Answers:
         if fingerprint != self._fingerprint:
             self._indexes.clear()
             self._diffs.clear()
+            self._generation += 1
             self._fingerprint = fingerprint
             self._releases = api.current_releases(self.store)
         self._checked = now
@@ -177,6 +181,25 @@ class Answers:
                 if label in (info.label, info.display):
                     return info
         return api.resolve(self.store, label)
+
+    def generation(self) -> int:
+        """Which release list answers are computed from now (checked every `ttl` seconds)."""
+        with self._lock:
+            self._refresh()
+            return self._generation
+
+    def warm(self, label: str | None = None) -> bool:
+        """Whether a question as known at `label` (None: latest) needs no reading of the store:
+        the release list was checked within `ttl` and that release's index is in memory."""
+        if time.monotonic() - self._checked >= self.ttl or not self._releases:
+            return False
+        if label is None:
+            return self._releases[-1].id in self._indexes
+        return any(
+            info.id in self._indexes
+            for info in self._releases
+            if label in (info.label, info.display)
+        )
 
     def ready(self, known_at: ReleaseInfo) -> bool:
         """Whether questions as known at this release are answered from memory already."""
