@@ -82,8 +82,10 @@ class TerminologyFastPath:
             return remembered[1]
         self.misses += 1
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        version = next((value for name, value in pairs if name == "version"), None)
-        if not answers.warm(version):
+        named = dict(pairs)
+        code_set = fhir.code_set_key(named)
+        # No known system: refused before the store is asked. Else the index must be in memory.
+        if code_set is not None and not answers.warm(named.get("version"), code_set):
             return None  # the index must be read from the store: in a worker thread
         try:
             found = fhir.query_parameters(pairs, fhir.ALLOWED[operation])

@@ -54,6 +54,8 @@ def index(request: Request) -> Response:
 @router.get("/{key}/releases")
 def releases(request: Request, key: str) -> Response:
     code_set = _code_set(key)
+    if not library.all_releases(_store(request), code_set.key):
+        raise not_found(f"no releases of {code_set.title} are stored on this server")
     infos = library.all_releases(_store(request), code_set.key)
     current = {info.id for info in library.releases(_store(request), code_set.key)}
     rows = [(info, info.id in current) for info in infos]
@@ -87,9 +89,9 @@ def diff(
     if not old or not new:
         raise bad_request("choose two releases: /{key}/diff?old=LABEL&new=LABEL")
     for label in (old, new):
-        if library.resolve(store, label).code_set != code_set.key:
+        if library.resolve(store, label, code_set.key).code_set != code_set.key:
             raise not_found(f"release {label} is not a release of {code_set.title}")
-    data = library.diff_json(store, old, new)
+    data = library.diff_json(store, old, new, code_set.key)
     changes = data["changes"]
     kinds = sorted({c["kind"] for c in changes})
     categories = sorted({cat for c in changes for cat in c["categories"]})
@@ -133,16 +135,20 @@ def diff(
 def code_page(request: Request, key: str, code: str, known_at: str = "") -> Response:
     code_set = _code_set(key)
     store = _store(request)
-    normalized = code.strip().upper()
-    if not normalized.isalnum() or len(normalized) > 16:
-        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits")
-    view = library.code_view(store, normalized, known_at or None)
+    typed = code.strip().upper()
+    if not typed.replace(".", "").isalnum() or len(typed) > 16:
+        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits (and a dot)")
+    normalized = library.normalize(code_set.key, typed)
+    view = library.code_view(store, normalized, known_at or None, code_set.key)
     answers: library.Answers = request.app.state.answers
-    intervals = answers.index(answers.known_at(known_at or None)).validity(normalized)
-    events = library.history_json(store, normalized)
+    known = answers.known_at(known_at or None, code_set.key)
+    intervals = answers.index(known).validity(normalized)
+    events = library.history_json(store, normalized, code_set.key)
+    shown = library.display_code(code_set.key, normalized)
     return _render(
         "code.html.j2",
-        title=f"{normalized} — {code_set.title}",
+        title=f"{shown} — {code_set.title}",
+        shown=shown,
         code_set=code_set,
         view=view,
         intervals=intervals,
@@ -158,11 +164,18 @@ def search(request: Request, key: str, q: str = "") -> Response:
     text = q.strip()
     if len(text) > 200:
         raise bad_request("search text is longer than 200 characters")
-    found = library.search(_store(request), text) if text else []
-    if len(found) == 1 and found[0].code == text.upper():
+    answers: library.Answers = request.app.state.answers
+    index = answers.index(answers.known_at(None, code_set.key)) if text else None
+    found = library.search(index, text) if index is not None else []
+    if len(found) == 1 and found[0].code == library.normalize(code_set.key, text):
         return RedirectResponse(f"/{code_set.key}/codes/{found[0].code}", status_code=303)
     return _render(
-        "search.html.j2", title=f"Search {code_set.title}", code_set=code_set, q=text, found=found
+        "search.html.j2",
+        title=f"Search {code_set.title}",
+        code_set=code_set,
+        q=text,
+        found=found,
+        shown=lambda code: library.display_code(code_set.key, code),
     )
 
 
