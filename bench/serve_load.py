@@ -3,8 +3,11 @@
 The server runs as its own process (uvicorn, one worker) on a free loopback port. The clients
 are wrk (Debian's `wrk`) when it is installed, else asyncio tasks over httpx in this process;
 each client sends its next request as soon as the last is answered. Measured for FHIR
-`$validate-code` and the code page, on SQLite and PostgreSQL; a failed request is a non-200
-answer or a socket error.
+`$validate-code` (2,000 questions over 500 codes and the releases' dates, asked again and again:
+answered from the server's memory of recent answers after the first round), `$validate-code new`
+(40,000 distinct questions in a cycle, more than the server remembers: each one computed) and
+the code page, on SQLite and PostgreSQL; a failed request is a non-200 answer or a socket
+error.
 
     .venv/bin/python bench/serve_load.py                    # the real releases of ../shared
     .venv/bin/python bench/serve_load.py --seconds 5 --db sqlite:///tracker.db
@@ -132,8 +135,26 @@ def _codes(base: str) -> list[str]:
     return codes[:500]
 
 
+# More distinct questions than the server remembers (tracker.server.fastpath.CACHE_SIZE), asked
+# in a cycle: with an LRU, every one is computed afresh.
+DISTINCT = 40_000
+
+
 def _paths(kind: str, codes: list[str], dates: list[str]) -> list[str]:
     rng = random.Random(kind)
+    if kind == "$validate-code new":
+        days = [
+            f"{year}-{month:02d}-{day:02d}"
+            for year in range(2016, 2021)
+            for month in range(1, 13)
+            for day in (3, 9, 15, 21, 27)
+        ]
+        pairs = [(code, day) for code in codes for day in days]
+        rng.shuffle(pairs)
+        return [
+            f"/fhir/CodeSystem/$validate-code?url={HCPCS}&code={code}&date={day}"
+            for code, day in pairs[:DISTINCT]
+        ]
     if kind == "$validate-code":
         return [
             f"/fhir/CodeSystem/$validate-code?url={HCPCS}&code={rng.choice(codes)}"
@@ -187,6 +208,12 @@ def _wrk(base: str, paths: list[str], clients: int, seconds: float) -> dict[str,
         listed = ",\n".join(f'"{path}"' for path in paths)
         script.write(
             f"paths = {{\n{listed}\n}}\ncounter = 0\n"
+            # Each of wrk's threads starts half the list apart, so that the two never ask
+            # the same question one after the other (the second would find it remembered).
+            "local started = 0\n"
+            "function setup(thread)\n  thread:set('offset', started * math.floor(#paths / 2))\n"
+            "  started = started + 1\nend\n"
+            "function init(args)\n  counter = offset or 0\nend\n"
             "request = function()\n  counter = counter + 1\n"
             '  return wrk.format("GET", paths[(counter % #paths) + 1])\nend\n'
         )
@@ -255,7 +282,7 @@ def run(stores: list[tuple[str, str]], clients: list[int], seconds: float) -> No
     tool = "wrk" if shutil.which("wrk") else "httpx"
     print(f"clients: {tool}; server: uvicorn, one process; {os.cpu_count()} CPUs")
     print(
-        f"{'store':<11} {'endpoint':<15} {'clients':>7} {'req/s':>8} {'p50 ms':>8}"
+        f"{'store':<11} {'endpoint':<18} {'clients':>7} {'req/s':>8} {'p50 ms':>8}"
         f" {'p99 ms':>8} {'failed':>6}"
     )
     for name, url in stores:
@@ -263,13 +290,13 @@ def run(stores: list[tuple[str, str]], clients: list[int], seconds: float) -> No
             codes = _codes(base)
             releases = httpx.get(f"{base}/api/hcpcs/releases", timeout=30).json()
             dates = [r["effective_date"][:8] + "15" for r in releases]
-            for kind in ("$validate-code", "code page"):
+            for kind in ("$validate-code", "$validate-code new", "code page"):
                 paths = _paths(kind, codes, dates)
                 _measure(base, paths, 10, 2.0)  # warm the caches
                 for count in clients:
                     result = _measure(base, paths, count, seconds)
                     print(
-                        f"{name:<11} {kind:<15} {count:>7} {result['rps']:>8.0f}"
+                        f"{name:<11} {kind:<18} {count:>7} {result['rps']:>8.0f}"
                         f" {result['p50']:>8.1f} {result['p99']:>8.1f} {result['failed']:>6.0f}",
                         flush=True,
                     )

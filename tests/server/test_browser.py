@@ -135,3 +135,36 @@ def test_hostile_text_is_shown_not_run(browser: Any, base_url: str) -> None:
     assert page.locator("input[name=q]").last.input_value() == "<script>alert(1)</script>"
     assert dialogs == []
     page.close()
+
+
+def test_paste_a_code_list_and_see_its_impact(browser: Any, base_url: str, tmp_path: Any) -> None:
+    jan, apr, jul = (_sample_descriptions(q) for q in ("JAN", "APR", "JUL"))
+    added = sorted(set(apr) - set(jan))[0]  # read from the sample files
+    kept = sorted(code for code in set(jan) & set(jul) if jan[code] == jul[code])[0]
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Your codes").click()
+    page.get_by_label("Codes", exact=True).fill(f"# our fee schedule\n{added}\n{kept}\nZZ999\n")
+    page.get_by_label("From").select_option("2026-JAN")
+    page.get_by_role("button", name="See the impact").click()
+    counts = page.locator("#counts").inner_text()
+    assert "1 added" in counts and "1 unknown" in counts, counts
+    rows = page.locator("#your-codes tbody tr")
+    seen = {
+        rows.nth(i).locator("td.code").inner_text(): rows.nth(i).locator("td").first.inner_text()
+        for i in range(rows.count())
+    }
+    assert seen[added] == "added" and seen["ZZ999"] == "unknown" and seen[kept] == "unchanged"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.get_by_role("link", name="a link to this answer").click()
+    assert "codes=" in page.url and "1 added" in page.locator("#counts").inner_text()
+    # The same list uploaded as a CSV with its column named.
+    upload = tmp_path / "chargemaster.csv"
+    upload.write_text(f"Charge,HCPCS\n1,{added}\n2,ZZ999\n")
+    page.goto(base_url + "/impact")
+    page.get_by_label("CSV column").fill("HCPCS")
+    page.get_by_label("From").select_option("2026-JAN")
+    page.get_by_label("or a file").set_input_files(str(upload))
+    page.get_by_role("button", name="See the impact").click()
+    assert "2 codes: 1 added, 1 unknown" in page.locator("#your-codes").inner_text()
+    page.close()

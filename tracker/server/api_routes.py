@@ -12,9 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from tracker.server import library
+from tracker.server import impact_request, library
 from tracker.server.codesets import BY_KEY, CODE_SETS, CodeSet
 from tracker.server.errors import bad_request, not_found
 
@@ -23,7 +23,10 @@ router = APIRouter(prefix="/api", tags=["api"])
 CodeSetKey = StrEnum("CodeSetKey", {c.key: c.key for c in CODE_SETS})  # type: ignore[misc]
 StatusFilter = StrEnum(  # type: ignore[misc]
     "StatusFilter",
-    {name: name for name in ("active", "terminated", "removed", "not yet effective", "all")},
+    {
+        name: name
+        for name in ("active", "not billable", "terminated", "removed", "not yet effective", "all")
+    },
 )
 
 
@@ -32,25 +35,27 @@ def store_of(request: Request) -> library.Store:
     return store
 
 
-def served(key: Any) -> CodeSet:
+def served(key: Any, store: library.Store | None = None) -> CodeSet:
+    """The code set asked for; 404 when the server does not hold any of its releases."""
     code_set = BY_KEY[str(key.value if hasattr(key, "value") else key)]
-    if not code_set.served:
+    if not code_set.served or (store is not None and not library.releases(store, code_set.key)):
         raise not_found(f"no releases of {code_set.title} are stored on this server")
     return code_set
 
 
-def _check_code(code: str) -> str:
+def _check_code(code: str, code_set: CodeSet | None = None) -> str:
+    """The code in its stored form (`E11.9` → `E119` for ICD-10-CM)."""
     normalized = code.strip().upper()
-    if not normalized or len(normalized) > 16 or not normalized.isalnum():
-        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits")
-    return normalized
+    if not normalized or len(normalized) > 16 or not normalized.replace(".", "").isalnum():
+        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits (and a dot)")
+    return library.normalize(code_set.key, normalized) if code_set else normalized
 
 
 def _check_release(store: library.Store, code_set: CodeSet, label: str | None) -> str | None:
     """A release label of this code set, or None (latest); 404 when not stored."""
     if label is None:
         return None
-    info = library.resolve(store, label)
+    info = library.resolve(store, label, code_set.key)
     if info.code_set != code_set.key:
         raise not_found(f"release {label} is not a release of {code_set.title}")
     return label
@@ -71,8 +76,8 @@ def releases(
         bool, Query(description="Include retracted releases and earlier issues")
     ] = False,
 ) -> list[dict[str, Any]]:
-    chosen = served(code_set)
     store = store_of(request)
+    chosen = served(code_set, store)
     infos = (library.all_releases if all else library.releases)(store, chosen.key)
     return [library.release_dict(info) for info in infos]
 
@@ -91,13 +96,13 @@ def diff(
     store = store_of(request)
     _check_release(store, chosen, old)
     _check_release(store, chosen, new)
-    return library.diff_json(store, old, new)
+    return library.diff_json(store, old, new, chosen.key)
 
 
 @router.get("/{code_set}/codes/{code}/history", summary="Every release where the code changes")
 def history(request: Request, code_set: CodeSetKey, code: str) -> list[dict[str, Any]]:
-    served(code_set)
-    return library.history_json(store_of(request), _check_code(code))
+    chosen = served(code_set)
+    return library.history_json(store_of(request), _check_code(code, chosen), chosen.key)
 
 
 @router.get(
@@ -117,7 +122,7 @@ def code_state(
     store = store_of(request)
     _check_release(store, chosen, known_at)
     answers: library.Answers = request.app.state.answers
-    state = answers.state(_check_code(code), on, answers.known_at(known_at))
+    state = answers.state(_check_code(code, chosen), on, answers.known_at(known_at, chosen.key))
     return state_dict(state)
 
 
@@ -126,7 +131,7 @@ def codes(
     request: Request,
     code_set: CodeSetKey,
     on: Annotated[date, Query(description="The date asked about (YYYY-MM-DD)")],
-    prefix: Annotated[str, Query(max_length=16, pattern="^[A-Za-z0-9]*$")] = "",
+    prefix: Annotated[str, Query(max_length=16, pattern="^[A-Za-z0-9.]*$")] = "",
     status: StatusFilter = StatusFilter["active"],
     known_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[dict[str, Any]]:
@@ -134,13 +139,19 @@ def codes(
     store = store_of(request)
     _check_release(store, chosen, known_at)
     answers: library.Answers = request.app.state.answers
-    index = answers.index(answers.known_at(known_at))
-    states = library.codes_as_of(index, on, prefix=prefix, status=str(status.value))
+    index = answers.index(answers.known_at(known_at, chosen.key))
+    states = library.codes_as_of(
+        index,
+        on,
+        prefix=library.normalize(chosen.key, prefix) if prefix else "",
+        status=str(status.value),
+    )
     return [
         {
             "code": state.code,
+            "display_code": library.display_code(chosen.key, state.code),
             "status": state.status.value,
-            "description": state.meaning.long_description if state.meaning else None,
+            "description": library.describe(state.meaning) if state.meaning else None,
             "release": state.meaning_release.display if state.meaning_release else None,
         }
         for state in states
@@ -182,7 +193,7 @@ async def validate(
     from starlette.concurrency import run_in_threadpool
 
     answers: library.Answers = request.app.state.answers
-    known = await run_in_threadpool(answers.known_at, known_at)
+    known = await run_in_threadpool(answers.known_at, known_at, chosen.key)
     index = await run_in_threadpool(answers.index, known)
     result = await run_in_threadpool(
         library.validate_csv,
@@ -204,15 +215,119 @@ async def validate(
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+_IMPACT_FORM = {
+    "type": "object",
+    "properties": {
+        "codes": {"type": "string", "description": "The list, pasted: one code a line"},
+        "file": {"type": "string", "format": "binary", "description": "The list, uploaded"},
+        "column": {"type": "string"},
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "code_set": {"type": "string", "enum": [c.key for c in CODE_SETS]},
+    },
+}
+
+
+@router.post(
+    "/impact",
+    summary="What changed between two releases for a list of codes: `tracker impact --format json`",
+    description=(
+        "The list is a JSON object (`codes`: a list of codes or the text of a list or CSV), the"
+        " list itself as a text/plain or text/csv body (a CSV names its `column`), or a form"
+        " (`codes` pasted, `file` uploaded). `to` defaults to the code set's latest release,"
+        " `from` to the release before it; in a JSON object or a form they are fields, else"
+        " query parameters. The answer follows tracker/schemas/impact.schema.json. At most"
+        f" {impact_request.MAX_IMPACT_CODES} codes and {impact_request.MAX_IMPACT_BYTES} bytes"
+        " (413 beyond)."
+    ),
+    responses={
+        200: {"description": "The impact report (tracker/schemas/impact.schema.json)"},
+        400: {"description": "A mistake in the list or the parameters"},
+        404: {"description": "A release not stored"},
+        413: {"description": "The list is larger than the limit"},
+        415: {"description": "A body of another content type"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["codes"],
+                        "properties": {
+                            "codes": {
+                                "oneOf": [
+                                    {"type": "array", "items": {"type": "string"}},
+                                    {"type": "string"},
+                                ]
+                            },
+                            "column": {"type": "string"},
+                            "from": {"type": "string"},
+                            "to": {"type": "string"},
+                            "code_set": {"type": "string", "enum": [c.key for c in CODE_SETS]},
+                        },
+                        "additionalProperties": False,
+                    }
+                },
+                "text/plain": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {"schema": _IMPACT_FORM},
+                "application/x-www-form-urlencoded": {"schema": _IMPACT_FORM},
+            },
+        }
+    },
+)
+async def impact(
+    request: Request,
+    code_set: Annotated[CodeSetKey | None, Query(description="Default hcpcs")] = None,
+    from_release: Annotated[
+        str | None, Query(alias="from", max_length=40, description="Earlier release")
+    ] = None,
+    to_release: Annotated[
+        str | None, Query(alias="to", max_length=40, description="Later release")
+    ] = None,
+    column: Annotated[str | None, Query(max_length=100, description="A CSV's code column")] = None,
+) -> JSONResponse:
+    from starlette.concurrency import run_in_threadpool
+
+    query = {
+        name: value
+        for name, value in (
+            ("code_set", code_set.value if code_set is not None else None),
+            ("from", from_release),
+            ("to", to_release),
+            ("column", column),
+        )
+        if value is not None
+    }
+    body = await request.body()
+    question = impact_request.from_request(body, request.headers.get("content-type", ""), query)
+    answers: library.Answers = request.app.state.answers
+    report = await run_in_threadpool(
+        library.impact_report,
+        answers,
+        question.codes,
+        code_set=question.code_set.key,
+        title=question.code_set.title,
+        from_release=question.from_release,
+        to_release=question.to_release,
+    )
+    return JSONResponse(report.to_dict())
+
+
 def state_dict(state: library.CodeState) -> dict[str, Any]:
     """A code's state on a date as JSON: status, meaning, and the release each part came from."""
     interval = state.interval
+    code_set = state.known_at.code_set
     return {
         "code": state.code,
+        "display_code": library.display_code(code_set, state.code),
         "on": state.on.isoformat(),
         "known_at": state.known_at.display,
         "status": state.status.value,
         "valid": state.status is library.Status.ACTIVE,
+        "claim_status": state.claim_status,
         "meaning": state.meaning.to_dict() if state.meaning else None,
         "meaning_release": state.meaning_release.display if state.meaning_release else None,
         "interval": interval_dict(interval) if interval else None,

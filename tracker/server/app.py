@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tracker import __version__
 from tracker.server import library
 from tracker.server.errors import HTTPProblem
+from tracker.server.fastpath import CACHE_SIZE, TerminologyFastPath
 
 log = logging.getLogger("tracker.server")
 
@@ -94,11 +95,14 @@ def problem_response(path: str, status: int, message: str) -> Response:
     return error_page(status, message)
 
 
-def create_app(db: str | None = None, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    db: str | None = None, *, max_body: int = MAX_BODY_BYTES, remembered: int = CACHE_SIZE
+) -> FastAPI:
     """The server over the store at `db` (a SQLAlchemy URL; None: `TRACKER_DB` or the default).
 
     The store is opened once, here: a missing or out-of-date database is reported before the
-    server starts listening.
+    server starts listening. `remembered` bounds the terminology answers kept in memory (0:
+    none; `tracker.server.fastpath`).
     """
     from tracker.server import api_routes, fhir, pages
 
@@ -153,6 +157,8 @@ def create_app(db: str | None = None, *, max_body: int = MAX_BODY_BYTES) -> Fast
         )
 
     app.add_middleware(BodyLimit, limit=max_body)
+    # Outside the body limit: it answers GETs only, which carry no body.
+    app.add_middleware(TerminologyFastPath, size=remembered)
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> Response:

@@ -2,7 +2,8 @@
 
 `system` is the canonical URI HL7's terminology (terminology.hl7.org) gives the code system,
 the `url`/`system` a FHIR client sends. `served` says whether the store holds this code set's
-releases yet; a code set that is known but not served answers 404 with a message saying so.
+releases; a code set that is known but not served answers 404 with a message saying so, and
+one served with no release stored answers 404 "no releases of ... are stored".
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ CODE_SETS: tuple[CodeSet, ...] = (
         "ICD-10-CM",
         "http://hl7.org/fhir/sid/icd-10-cm",
         "National Center for Health Statistics",
-        served=False,
+        served=True,
     ),
     CodeSet(
         "icd10pcs",
         "ICD-10-PCS",
         "http://www.cms.gov/Medicare/Coding/ICD10",
         "Centers for Medicare & Medicaid Services",
-        served=False,
+        served=True,
     ),
 )
 

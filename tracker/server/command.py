@@ -13,12 +13,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve pages, the JSON API (/api/) and FHIR terminology (/fhir/), read-only."""
     import uvicorn
 
+    from tracker.server import library
     from tracker.server.app import create_app
 
     app = create_app(ctx.obj["db"])
     # The first question would otherwise wait while every stored record is read once.
     answers = app.state.answers
-    if answers.store.releases():
-        answers.index(answers.known_at(None))
+    for key in library.SERVED_KEYS:
+        if library.releases(answers.store, key):
+            answers.index(answers.known_at(None, key))
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -85,8 +86,19 @@ async def _parameters(request: Request, allowed: frozenset[str]) -> dict[str, st
                 raise bad_request(f"parameter {name}: give one value (valueCode, valueUri, ...)")
             _put(found, name, str(values[0]))
     else:
-        for name, value in request.query_params.multi_items():
-            _put(found, name, value)
+        return query_parameters(request.query_params.multi_items(), allowed)
+    return _checked(found, allowed)
+
+
+def query_parameters(items: Iterable[tuple[str, str]], allowed: frozenset[str]) -> dict[str, str]:
+    """The operation's parameters from a query string's (name, value) pairs."""
+    found: dict[str, str] = {}
+    for name, value in items:
+        _put(found, name, value)
+    return _checked(found, allowed)
+
+
+def _checked(found: dict[str, str], allowed: frozenset[str]) -> dict[str, str]:
     unknown = sorted(set(found) - allowed)
     if unknown:
         supported = ", ".join(sorted(allowed))
@@ -129,41 +141,63 @@ def _code_set(system: str | None, name: str) -> CodeSet:
     return code_set
 
 
-def _code(found: dict[str, str]) -> str:
+def _code(found: dict[str, str], code_set: CodeSet) -> str:
+    """The code in its stored form (`E11.9` → `E119`); one that cannot be a code of the set is
+    kept as typed, upper-cased, and answered as unknown."""
     code = found.get("code", "").strip()
     if not code:
         raise bad_request("parameter code is required")
-    if len(code) > 16 or not code.isalnum():
-        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits")
-    return code.upper()
+    if len(code) > 16 or not code.replace(".", "").isalnum():
+        raise bad_request(f"code {code!r}: a code is 1 to 16 letters and digits (and a dot)")
+    return library.normalize(code_set.key, code)
 
 
-async def _ask(request: Request, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
+def code_set_key(found: dict[str, str]) -> str | None:
+    """The code set a question names (by `url` or `system`), None when it names none known."""
+    chosen = BY_SYSTEM.get(found.get("url") or found.get("system") or "")
+    return chosen.key if chosen is not None else None
+
+
+def _ask(answers: library.Answers, code_set: CodeSet, found: dict[str, str], code: str) -> Any:
     """The code's state on `date` as known at `version`."""
-    answers: library.Answers = request.app.state.answers
     version = found.get("version")
     try:
-        known = answers.known_at(version)  # in memory but every few seconds
+        known = answers.known_at(version, code_set.key)  # in memory but every few seconds
     except library.ReleaseError as exc:
         raise not_found(str(exc)) from None
     if known.code_set != code_set.key:
         raise not_found(f"version {version} is not a release of {code_set.title}")
     on = _parse_date(found["date"]) if "date" in found else known.effective_date
-    if answers.ready(known):
-        # From memory: a hop to a worker thread would cost more than the answer.
-        return answers.state(code, on, known)
-    return await run_in_threadpool(answers.state, code, on, known)
+    return answers.state(code, on, known)
 
 
-def _status_message(state: Any, title: str) -> str:
+async def _answer(
+    request: Request, operation: Callable[[library.Answers, dict[str, str]], dict[str, Any]]
+) -> Response:
+    """An operation's answer: on the event loop when the index is in memory (a hop to a worker
+    thread would cost more than the answer), in a worker thread when it must be loaded."""
+    found = await _parameters(request, ALLOWED[operation])
+    answers: library.Answers = request.app.state.answers
+    key = code_set_key(found)
+    if key is None or answers.warm(found.get("version"), key):
+        return FHIRResponse(operation(answers, found))
+    return FHIRResponse(await run_in_threadpool(operation, answers, found))
+
+
+def _status_message(state: Any, code_set: CodeSet) -> str:
     """Why a code is not valid on the date, in one sentence naming the releases."""
-    code, on, known_at = state.code, state.on.isoformat(), state.known_at.display
+    title = code_set.title
+    code = library.display_code(code_set.key, state.code)
+    on, known_at = state.on.isoformat(), state.known_at.display
     interval = state.interval
     status = state.status
     if status is library.Status.UNKNOWN:
         return f"{code} is not a code of {title} in any release known at {known_at}"
     if status is library.Status.ACTIVE:
         return f"{code} is valid on {on} (as known at {known_at})"
+    if status is library.Status.NOT_BILLABLE:
+        reason = state.claim_status or "not billable"
+        return f"{code} is in force on {on} but a {reason} (as known at {known_at})"
     text = f"{code} is {status.value} on {on} (as known at {known_at})"
     if interval is not None:
         text += f": {interval.text()}"
@@ -172,11 +206,11 @@ def _status_message(state: Any, title: str) -> str:
     return text
 
 
-def _displays(record: library.Record) -> list[str]:
-    return [text for text in (record.long_description, record.short_description) if text]
+def _displays(record: Any) -> list[str]:
+    return [text for text in (library.describe(record), library.short_text(record)) if text]
 
 
-def _same_display(given: str, record: library.Record) -> bool:
+def _same_display(given: str, record: Any) -> bool:
     wanted = " ".join(given.split()).casefold()
     return any(" ".join(text.split()).casefold() == wanted for text in _displays(record))
 
@@ -187,21 +221,20 @@ LOOKUP = frozenset({"system", "code", "version", "date", "displayLanguage", "pro
 VALIDATE = frozenset({"url", "code", "version", "display", "date", "displayLanguage"})
 
 
-@router.api_route("/CodeSystem/$lookup", methods=["GET", "POST"])
-async def lookup(request: Request) -> Response:
-    found = await _parameters(request, LOOKUP)
+def lookup_answer(answers: library.Answers, found: dict[str, str]) -> dict[str, Any]:
+    """`$lookup`'s Parameters for checked parameters (raises HTTPProblem for a refusal)."""
     code_set = _code_set(found.get("system"), "system")
-    code = _code(found)
-    state = await _ask(request, code_set, found, code)
+    code = _code(found, code_set)
+    state = _ask(answers, code_set, found, code)
     if state.status is library.Status.UNKNOWN or state.meaning is None:
-        raise not_found(_status_message(state, code_set.title))
+        raise not_found(_status_message(state, code_set))
     meaning = state.meaning
     parameters = [
         _out("name", "String", code_set.title),
         _out("version", "String", state.meaning_release.display),
-        _out("display", "String", meaning.long_description),
+        _out("display", "String", library.describe(meaning)),
     ]
-    if meaning.short_description:
+    if library.short_text(meaning):
         parameters.append(
             {
                 "name": "designation",
@@ -214,13 +247,14 @@ async def lookup(request: Request) -> Response:
                             "display": "short description",
                         },
                     },
-                    _out("value", "String", meaning.short_description),
+                    _out("value", "String", library.short_text(meaning)),
                 ],
             }
         )
     properties: list[tuple[str, str, Any]] = [
         ("status", "Code", state.status.value.replace(" ", "-")),
         ("valid", "Boolean", state.status is library.Status.ACTIVE),
+        *([("claim-status", "String", state.claim_status)] if state.claim_status else []),
         ("date", "DateTime", state.on.isoformat()),
         ("known-at", "String", state.known_at.display),
     ]
@@ -234,31 +268,51 @@ async def lookup(request: Request) -> Response:
         parameters.append(
             {"name": "property", "part": [_out("code", "Code", name), _out("value", kind, value)]}
         )
-    return FHIRResponse({"resourceType": "Parameters", "parameter": parameters})
+    return {"resourceType": "Parameters", "parameter": parameters}
 
 
-@router.api_route("/CodeSystem/$validate-code", methods=["GET", "POST"])
-async def validate_code(request: Request) -> Response:
-    found = await _parameters(request, VALIDATE)
+def validate_answer(answers: library.Answers, found: dict[str, str]) -> dict[str, Any]:
+    """`$validate-code`'s Parameters for checked parameters (HTTPProblem for a refusal)."""
     code_set = _code_set(found.get("url"), "url")
-    code = _code(found)
-    state = await _ask(request, code_set, found, code)
+    code = _code(found, code_set)
+    state = _ask(answers, code_set, found, code)
     valid = state.status is library.Status.ACTIVE
-    message = _status_message(state, code_set.title)
+    message = _status_message(state, code_set)
+    shown = library.display_code(code_set.key, code)
     meaning = state.meaning
     given = found.get("display")
     if given is not None and meaning is not None and not _same_display(given, meaning):
         valid = False
-        shown = " or ".join(repr(text) for text in _displays(meaning))
-        message += f"; the display {given!r} is not {code}'s display on that date ({shown})"
+        texts = " or ".join(repr(text) for text in _displays(meaning))
+        message += f"; the display {given!r} is not {shown}'s display on that date ({texts})"
     parameters = [_out("result", "Boolean", valid), _out("message", "String", message)]
     if meaning is not None:
-        parameters.append(_out("display", "String", meaning.long_description))
-    parameters.append(_out("code", "Code", code))
+        parameters.append(_out("display", "String", library.describe(meaning)))
+    parameters.append(_out("code", "Code", shown))
     parameters.append(_out("system", "Uri", code_set.system))
     if state.meaning_release is not None:
         parameters.append(_out("version", "String", state.meaning_release.display))
-    return FHIRResponse({"resourceType": "Parameters", "parameter": parameters})
+    return {"resourceType": "Parameters", "parameter": parameters}
+
+
+ALLOWED: dict[Callable[..., dict[str, Any]], frozenset[str]] = {
+    lookup_answer: LOOKUP,
+    validate_answer: VALIDATE,
+}
+OPERATIONS = {
+    "/fhir/CodeSystem/$lookup": lookup_answer,
+    "/fhir/CodeSystem/$validate-code": validate_answer,
+}
+
+
+@router.api_route("/CodeSystem/$lookup", methods=["GET", "POST"])
+async def lookup(request: Request) -> Response:
+    return await _answer(request, lookup_answer)
+
+
+@router.api_route("/CodeSystem/$validate-code", methods=["GET", "POST"])
+async def validate_code(request: Request) -> Response:
+    return await _answer(request, validate_answer)
 
 
 # --- Resources -------------------------------------------------------------------------------

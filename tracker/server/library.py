@@ -21,13 +21,20 @@ from typing import Any
 
 from jinja2 import Environment
 
-from tracker import api, jsonout
+from tracker import api, jsonout, query
+from tracker.codelist import CodeList
+from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.record import Record
+from tracker.diff import ReleaseDiff
 from tracker.errors import ReleaseError, TrackerError
+from tracker.impact import ImpactReport, impact
 from tracker.query import CodeIndex, CodeState, CodeView, Status
 from tracker.release import ReleaseInfo
 from tracker.store import Store
 from tracker.validity import ValidityInterval
+
+# The code sets whose releases the server reads (the store's `code_set` values).
+SERVED_KEYS = ("hcpcs", "icd10cm", "icd10pcs")
 
 __all__ = [
     "CodeState",
@@ -49,18 +56,40 @@ def open_store(url: str | None) -> Store:
 
 def releases(store: Store, code_set: str) -> list[ReleaseInfo]:
     """The releases of one code set that count (latest issue of each label, not retracted)."""
-    return [info for info in api.current_releases(store) if info.code_set == code_set]
+    return store.current_releases(code_set)
 
 
 def all_releases(store: Store, code_set: str) -> list[ReleaseInfo]:
     """Every stored release of the code set, retracted ones and earlier issues included."""
-    return [
-        info for info in api.releases(store, include_retracted=True) if info.code_set == code_set
-    ]
+    return store.all_releases(code_set)
 
 
-def resolve(store: Store, label: str | None) -> ReleaseInfo:
-    return api.resolve(store, label)
+def resolve(store: Store, label: str | None, code_set: str = "hcpcs") -> ReleaseInfo:
+    """A label of `code_set` to its release (labels are per code set: FY2024 is a release of
+    ICD-10-CM and one of ICD-10-PCS)."""
+    return store.resolve(label, code_set)
+
+
+def normalize(code_set: str, text: str) -> str:
+    """A code as typed (`e11.9`) in its stored form (`E119`); text that cannot be a code of the
+    set only trimmed and upper-cased, so that it is answered as unknown."""
+    return get_code_set(code_set).normalize_code(text) or text.strip().upper()
+
+
+def display_code(code_set: str, code: str) -> str:
+    """A stored code as people write it (ICD-10-CM with its dot)."""
+    return get_code_set(code_set).display_code(code)
+
+
+def describe(record: Any) -> str:
+    """A record's description, whatever its code set (long description or long title)."""
+    text = getattr(record, "long_description", None) or getattr(record, "long_title", None)
+    return str(text or "")
+
+
+def short_text(record: Any) -> str:
+    text = getattr(record, "short_description", None) or getattr(record, "short_title", None)
+    return str(text or "")
 
 
 def release_dict(info: ReleaseInfo) -> dict[str, Any]:
@@ -78,11 +107,21 @@ def release_dict(info: ReleaseInfo) -> dict[str, Any]:
     }
 
 
-def diff_json(store: Store, old: str, new: str) -> dict[str, Any]:
+def diff_json(store: Store, old: str, new: str, code_set: str = "hcpcs") -> dict[str, Any]:
     """The diff of two releases: the same JSON as `tracker diff --format json`."""
-    result = api.diff(store, old, new)
+    if code_set == "hcpcs":
+        result = api.diff(store, old, new)
+    else:
+        # The diff's field categories are HCPCS's so far; an ICD-10 diff is refused in one
+        # line rather than answered wrongly.
+        title = get_code_set(code_set).title
+        raise DiffUnavailable(f"diffs of {title} releases are not available on this server yet")
     value: dict[str, Any] = json.loads(json.dumps(jsonout.diff_json(result), default=str))
     return value
+
+
+class DiffUnavailable(TrackerError):
+    """A diff the library cannot make yet (answered 400 with this message)."""
 
 
 def year_report_html(store: Store, year: int) -> str:
@@ -90,10 +129,19 @@ def year_report_html(store: Store, year: int) -> str:
     return api.report_year(store, year, "html")
 
 
-def history_json(store: Store, code: str) -> list[dict[str, Any]]:
+def history_json(store: Store, code: str, code_set: str = "hcpcs") -> list[dict[str, Any]]:
     """Every release where the code first appears, changes, ends, is purged or comes back."""
+    from tracker.history import code_history
+
+    normalized = normalize(code_set, code)
+    stored = releases(store, code_set)
+    if not stored:
+        raise ReleaseError(f"no releases of {get_code_set(code_set).title} are stored")
+    found = code_history(store, normalized, stored)
+    if not found:
+        raise ReleaseError(f"code {code.strip().upper()} is in none of the stored releases")
     events = []
-    for event in api.history(store, code):
+    for event in found:
         change = event.change
         events.append(
             {
@@ -148,30 +196,58 @@ class Answers:
         self._indexes: OrderedDict[int, CodeIndex] = OrderedDict()
         self._fingerprint: tuple[object, ...] = ()
         self._checked = 0.0
-        self._releases: list[ReleaseInfo] = []
+        self._releases: dict[str, list[ReleaseInfo]] = {}
+        self._diffs: OrderedDict[tuple[int, int], ReleaseDiff] = OrderedDict()
+        # Counts changes of the stored release list: an answer remembered under one
+        # generation is stale under the next.
+        self._generation = 0
 
     def _refresh(self) -> None:
         now = time.monotonic()
         if self._fingerprint and now - self._checked < self.ttl:
             return
-        infos = api.releases(self.store, include_retracted=True)
+        infos = [i for key in SERVED_KEYS for i in self.store.all_releases(key)]
         fingerprint = tuple((i.id, i.retracted, i.last_event) for i in infos)
         if fingerprint != self._fingerprint:
             self._indexes.clear()
+            self._diffs.clear()
+            self._generation += 1
             self._fingerprint = fingerprint
-            self._releases = api.current_releases(self.store)
+            self._releases = {key: self.store.current_releases(key) for key in SERVED_KEYS}
         self._checked = now
 
-    def known_at(self, label: str | None) -> ReleaseInfo:
-        """The release a question is asked as known at (None: the latest)."""
+    def known_at(self, label: str | None, code_set: str = "hcpcs") -> ReleaseInfo:
+        """The release of `code_set` a question is asked as known at (None: the latest)."""
         with self._lock:
             self._refresh()
-            if label is None and self._releases:
-                return self._releases[-1]
-            for info in self._releases:
+            current = self._releases.get(code_set, [])
+            if not current:
+                title = get_code_set(code_set).title
+                raise ReleaseError(f"no releases of {title} are stored on this server")
+            if label is None:
+                return current[-1]
+            for info in current:
                 if label in (info.label, info.display):
                     return info
-        return api.resolve(self.store, label)
+        return self.store.resolve(label, code_set)
+
+    def generation(self) -> int:
+        """Which release list answers are computed from now (checked every `ttl` seconds)."""
+        with self._lock:
+            self._refresh()
+            return self._generation
+
+    def warm(self, label: str | None = None, code_set: str | None = "hcpcs") -> bool:
+        """Whether a question as known at `label` (None: latest) needs no reading of the store:
+        the release list was checked within `ttl` and that release's index is in memory."""
+        current = self._releases.get(code_set or "", [])
+        if time.monotonic() - self._checked >= self.ttl or not current:
+            return False
+        if label is None:
+            return current[-1].id in self._indexes
+        return any(
+            info.id in self._indexes for info in current if label in (info.label, info.display)
+        )
 
     def ready(self, known_at: ReleaseInfo) -> bool:
         """Whether questions as known at this release are answered from memory already."""
@@ -182,7 +258,7 @@ class Answers:
             self._refresh()
             index = self._indexes.get(known_at.id)
             if index is None:
-                index = CodeIndex.load(self.store, known_at.display)
+                index = CodeIndex.load(self.store, known_at.display, known_at.code_set)
                 self._indexes[known_at.id] = index
                 # Hundreds of thousands of long-lived records: a full garbage collection walking
                 # them would stall every request in flight; they are set aside from it instead.
@@ -193,17 +269,84 @@ class Answers:
             self._indexes.move_to_end(known_at.id)
             return index
 
+    def diff(self, old: ReleaseInfo, new: ReleaseInfo) -> ReleaseDiff:
+        """The diff of two releases, kept for the next question about the same pair.
+
+        Releases are immutable, so a pair's diff never changes; it is computed outside the
+        lock (half a second on real releases) so that other questions are not held up.
+        """
+        key = (old.id, new.id)
+        with self._lock:
+            self._refresh()
+            found = self._diffs.get(key)
+            if found is not None:
+                self._diffs.move_to_end(key)
+                return found
+        result = api.diff(self.store, old.display, new.display)
+        with self._lock:
+            self._diffs[key] = result
+            while len(self._diffs) > self.size:
+                self._diffs.popitem(last=False)
+        return result
+
     def state(self, code: str, on: date, known_at: ReleaseInfo) -> CodeState:
         """As `tracker.api.code_state(store, code, on, known_at=...)`, from memory."""
-        return self.index(known_at).state(code.strip().upper(), on)
+        return self.index(known_at).state(normalize(known_at.code_set, code), on)
 
 
-def code_view(store: Store, code: str, release: str | None = None) -> CodeView:
-    return api.code_view(store, code, release=release)
+def impact_report(
+    answers: Answers,
+    codes: CodeList,
+    *,
+    code_set: str,
+    title: str,
+    from_release: str | None,
+    to_release: str | None,
+) -> ImpactReport:
+    """`tracker impact` for a posted list: `to` defaults to the code set's latest release,
+    `from` to the one before it; the pair's diff comes from the cache."""
+    store = answers.store
+    stored = releases(store, code_set)
+    if not stored:
+        raise ReleaseError(f"no releases of {title} are stored")
+    new = _release_of(store, to_release, "to", code_set, title) if to_release else stored[-1]
+    if from_release:
+        old = _release_of(store, from_release, "from", code_set, title)
+    else:
+        earlier = [info for info in stored if info.effective_date < new.effective_date]
+        if not earlier:
+            raise ReleaseError(
+                f"to {new.display}: no stored release of {title} is effective before it to"
+                " compare it with; choose two releases"
+            )
+        old = max(earlier, key=lambda info: (info.effective_date, info.label))
+    if old.effective_date > new.effective_date:
+        raise ReleaseError(
+            f"from {old.display} is effective after to {new.display}; name the earlier first"
+        )
+    return impact(
+        store,
+        codes,
+        from_release=old.display,
+        to_release=new.display,
+        diff=answers.diff(old, new),
+    )
 
 
-def validity(store: Store, code: str, known_at: str | None = None) -> tuple[ValidityInterval, ...]:
-    return api.validity(store, code, known_at=known_at)
+def _release_of(store: Store, label: str, option: str, code_set: str, title: str) -> ReleaseInfo:
+    try:
+        info = api.resolve(store, label)
+    except ReleaseError as exc:
+        raise ReleaseError(f"{option} {label}: {exc}") from None
+    if info.code_set != code_set:
+        raise ReleaseError(f"{option} {label}: release {label} is not a release of {title}")
+    return info
+
+
+def code_view(
+    store: Store, code: str, release: str | None = None, code_set: str = "hcpcs"
+) -> CodeView:
+    return query.code_view(store, code, release, code_set)
 
 
 def codes_as_of(index: CodeIndex, on: date, *, prefix: str, status: str) -> list[CodeState]:
@@ -212,18 +355,15 @@ def codes_as_of(index: CodeIndex, on: date, *, prefix: str, status: str) -> list
     return [state for state in states if status == "all" or state.status.value == status]
 
 
-def search(store: Store, text: str, *, limit: int = 100) -> list[Record]:
-    """Codes of the latest release whose code starts with `text` or whose descriptions hold
-    every word of it (case-insensitive)."""
-    index = CodeIndex.load(store)
-    wanted = text.strip().upper()
+def search(index: CodeIndex, text: str, *, limit: int = 100) -> list[Any]:
+    """Codes of the index whose code starts with `text` (as typed: `e11.9` finds E119) or whose
+    descriptions hold every word of it (case-insensitive)."""
+    wanted = normalize(index.code_set.name, text) if text.strip() else ""
     words = text.lower().split()
-    found: list[Record] = []
+    found: list[Any] = []
     for code in index.codes():
         record = index.latest[code]
-        if not isinstance(record, Record):  # the search reads HCPCS descriptions
-            continue
-        haystack = f"{record.long_description} {record.short_description}".lower()
+        haystack = f"{describe(record)} {short_text(record)}".lower()
         if (wanted and code.startswith(wanted)) or (words and all(w in haystack for w in words)):
             found.append(record)
             if len(found) >= limit:
@@ -272,6 +412,8 @@ def templates() -> Environment:
 
     env = environment()
     env.filters["value"] = _shown
+    env.filters["describe"] = describe
+    env.filters["short"] = short_text
     return env
 
 
@@ -284,8 +426,22 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def field_rows(record: Record) -> list[tuple[str, str, str]]:
-    """A record's fields with CMS's labels and decoded meanings, as the code pages show them."""
-    from tracker.codesets.hcpcs.codepage import field_rows as rows
+def field_rows(record: Any) -> list[tuple[str, str, str]]:
+    """A record's fields with the publisher's labels and decoded meanings, as the code pages
+    show them (an ICD-10 record has four: code, billable, short and long title)."""
+    if isinstance(record, Record):
+        from tracker.codesets.hcpcs.codepage import field_rows as rows
 
-    return list(rows(record))
+        return list(rows(record))
+    values = record.to_dict()
+    billable = values.get("billable")
+    return [
+        ("Code", display_code(values["code_set"], values["code"]), ""),
+        (
+            "Valid for submission",
+            "1" if billable else "0",
+            "billable" if billable else "header, not billable",
+        ),
+        ("Short title", str(values.get("short_title", "")), ""),
+        ("Long title", str(values.get("long_title", "")), ""),
+    ]
