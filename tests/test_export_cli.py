@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import csv
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def test_csv_rows_cover_every_day_once_per_code(db: Path, tmp_path: Path) -> Non
         # Contiguous from the first day to the last: exactly one row on any date.
         assert rows_of_code[0]["valid_from"] == FIRST_DAY.isoformat()
         assert rows_of_code[-1]["valid_to"] == LAST_DAY.isoformat()
-        for before, after in zip(rows_of_code, rows_of_code[1:], strict=False):
+        for before, after in itertools.pairwise(rows_of_code):
             assert before["valid_to"] < after["valid_from"]
             assert (before["status"], before["release"], before["meaning"]) != (
                 after["status"],
@@ -108,7 +109,7 @@ def test_generations_are_append_only_and_written_when_knowledge_changes(db_url: 
     store = api.open_store(db_url)
     try:
         api.ingest(store, JAN)
-        code = "tracker_code_validity"
+        view = "tracker_code_validity"
         from tracker.export import store_intervals
 
         first = store_intervals(store)
@@ -122,7 +123,7 @@ def test_generations_are_append_only_and_written_when_knowledge_changes(db_url: 
         store.close()
     engine = create_engine(db_url)
     with engine.connect() as connection:
-        shown = connection.execute(text(f"SELECT DISTINCT known_at, generation FROM {code}")).all()
+        shown = connection.execute(text(f"SELECT DISTINCT known_at, generation FROM {view}")).all()
         assert [tuple(row) for row in shown] == [("2026-APR", second.generation)]
         for statement in (
             "UPDATE validity_intervals SET status = 'active'",

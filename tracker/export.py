@@ -181,7 +181,9 @@ def _pyarrow() -> Any:
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise ExportError(f"--format parquet needs pyarrow, which is not installed ({PARQUET_HINT})")
+        raise ExportError(
+            f"--format parquet needs pyarrow, which is not installed ({PARQUET_HINT})"
+        ) from None
     return pyarrow
 
 
@@ -310,9 +312,7 @@ def store_intervals(store: Store, *, code_set: str = DEFAULT_CODE_SET) -> Stored
         )
         for row in interval_rows(index)
     )
-    generation = write_generation(
-        store, name, index.known_at, releases_known, __version__, values
-    )
+    generation = write_generation(store, name, index.known_at, releases_known, __version__, values)
     return StoredTable(
         name,
         generation.known_at,

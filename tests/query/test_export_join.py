@@ -217,8 +217,7 @@ def test_duckdb_join_over_the_exported_file_matches_validate(
         source = f"read_parquet('{table}')"
     else:
         source = (
-            f"read_csv('{table}', header = true, all_varchar = true, quote = '\"',"
-            " escape = '\"')"
+            f"read_csv('{table}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
         )
     connection = duckdb.connect()
     connection.execute(

@@ -167,7 +167,7 @@ SNAPSHOT_TABLES: tuple[str, ...] = (
     "release_events",
 )
 
-# The validity-interval table claims join against (migration 0005), through the view
+# The validity-interval table claims join against (migration 0006), through the view
 # `tracker_code_validity` (each code set's latest generation). Derived from the snapshots by
 # the tracker's own rules, and append-only like them: each write is a new generation.
 validity_generations = Table(
@@ -176,7 +176,7 @@ validity_generations = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code_set", String(16), nullable=False),
     Column("known_at_release_id", Integer, ForeignKey("releases.id"), nullable=False),
-    Column("known_at", String(32), nullable=False),
+    Column("known_at", String(40), nullable=False),
     # The ids of the releases known at K, comma-separated: a generation is written only when
     # these (or the tracker version) differ from the latest one's.
     Column("releases_known", Text, nullable=False),
@@ -197,7 +197,7 @@ validity_intervals = Table(
     Column("meaning", Text, nullable=False),
     Column("termination_date", Date),
     Column("replacements", Text, nullable=False),
-    Column("release", String(32), nullable=False),
+    Column("release", String(40), nullable=False),
 )
 
 DERIVED_TABLES: tuple[str, ...] = ("validity_generations", "validity_intervals")

@@ -1,7 +1,7 @@
 """The validity-interval table in the store, and the view claims join against.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 
 A team whose claims live in the same database validates them with one join:
@@ -37,8 +37,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -63,18 +63,14 @@ def upgrade() -> None:
         "validity_generations",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("code_set", sa.String(16), nullable=False),
-        sa.Column(
-            "known_at_release_id", sa.Integer, sa.ForeignKey("releases.id"), nullable=False
-        ),
-        sa.Column("known_at", sa.String(32), nullable=False),
+        sa.Column("known_at_release_id", sa.Integer, sa.ForeignKey("releases.id"), nullable=False),
+        sa.Column("known_at", sa.String(40), nullable=False),
         sa.Column("releases_known", sa.Text, nullable=False),
         sa.Column("tracker_version", sa.String(32), nullable=False),
         sa.Column("row_count", sa.Integer, nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_validity_generations_code_set", "validity_generations", ["code_set", "id"]
-    )
+    op.create_index("ix_validity_generations_code_set", "validity_generations", ["code_set", "id"])
     op.create_table(
         "validity_intervals",
         sa.Column(
@@ -90,7 +86,7 @@ def upgrade() -> None:
         sa.Column("meaning", sa.Text, nullable=False),
         sa.Column("termination_date", sa.Date, nullable=True),
         sa.Column("replacements", sa.Text, nullable=False),
-        sa.Column("release", sa.String(32), nullable=False),
+        sa.Column("release", sa.String(40), nullable=False),
     )
     for table in NEW_TABLES:
         _append_only(dialect, table)
