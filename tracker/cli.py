@@ -61,6 +61,7 @@ _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, e
 # Commands that live in their own modules, imported only when run (or listed by --help), so
 # `tracker --help` and every other command do not pay for the web stack or the impact library.
 _LAZY_COMMANDS = {
+    "export": ("tracker.export_command", "export_group"),
     "impact": ("tracker.impact_command", "impact_command"),
     "serve": ("tracker.server.command", "serve"),
 }

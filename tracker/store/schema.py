@@ -166,3 +166,39 @@ SNAPSHOT_TABLES: tuple[str, ...] = (
     "release_attachments",
     "release_events",
 )
+
+# The validity-interval table claims join against (migration 0006), through the view
+# `tracker_code_validity` (each code set's latest generation). Derived from the snapshots by
+# the tracker's own rules, and append-only like them: each write is a new generation.
+validity_generations = Table(
+    "validity_generations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code_set", String(16), nullable=False),
+    Column("known_at_release_id", Integer, ForeignKey("releases.id"), nullable=False),
+    Column("known_at", String(40), nullable=False),
+    # The ids of the releases known at K, comma-separated: a generation is written only when
+    # these (or the tracker version) differ from the latest one's.
+    Column("releases_known", Text, nullable=False),
+    Column("tracker_version", String(32), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_validity_generations_code_set", "code_set", "id"),
+)
+
+validity_intervals = Table(
+    "validity_intervals",
+    metadata,
+    Column("generation_id", Integer, ForeignKey("validity_generations.id"), primary_key=True),
+    Column("code", String(CODE_WIDTH), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("meaning", Text, nullable=False),
+    Column("termination_date", Date),
+    Column("replacements", Text, nullable=False),
+    Column("release", String(40), nullable=False),
+)
+
+DERIVED_TABLES: tuple[str, ...] = ("validity_generations", "validity_intervals")
+VALIDITY_VIEW = "tracker_code_validity"
