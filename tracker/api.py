@@ -281,8 +281,13 @@ def diff(
             f"{old_info.display} ({old_info.code_set}) and {new_info.display}"
             f" ({new_info.code_set}) are releases of different code sets"
         )
-    stored = {info.label for info in current_releases(store)}
-    result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
+    stored = {info.label for info in store.current_releases(new_info.code_set)}
+    result = diff_snapshots(
+        store.snapshot(old_info),
+        store.snapshot(new_info),
+        stored=stored,
+        **companions.declared_changes(store, old_info, new_info),
+    )
     result = replace(
         result,
         transaction_report=companions.report_check(store, new_info),
