@@ -116,7 +116,7 @@ def build_report(
         reference_basis=reconciliation.basis,
         reconciliation_note=sentence(reconciliation.reason),
         missing=reconciliation.missing,
-        categories=tuple(category.value for category in Category),
+        categories=tuple(category.value for category in diff.categories),
         kind_titles=tuple(KIND_TITLES[kind] for kind in CHANGE_KINDS),
         kinds=_kind_rows(diff),
         added_codes=summary["added"],
@@ -166,7 +166,7 @@ def _kind_rows(diff: ReleaseDiff) -> tuple[KindRow, ...]:
             kind=kind.value,
             title=KIND_TITLES[kind],
             total=by_kind[kind],
-            cells=tuple(by_category[kind][category] for category in Category),
+            cells=tuple(by_category[kind][category] for category in diff.categories),
         )
         for kind in (*CHANGE_KINDS, ChangeKind.UNCHANGED)
     )
@@ -234,13 +234,14 @@ def _category_chart(diff: ReleaseDiff) -> Chart:
     """Codes with a change in each category, the action code left out (it is bookkeeping)."""
     by_category = diff.counts_by_kind_category()
     totals = {
-        category: sum(by_category[kind][category] for kind in CHANGE_KINDS) for category in Category
+        category: sum(by_category[kind][category] for kind in CHANGE_KINDS)
+        for category in diff.categories
     }
     return chart(
         "Codes with a change, by category",
         [
             (category.value, [("category", totals[category])])
-            for category in Category
+            for category in diff.categories
             if category is not Category.ACTION
         ],
         (),
