@@ -110,9 +110,9 @@ def test_empty_directory_and_unknown_format(db: Path, tmp_path: Path) -> None:
 def test_db_upgrade_on_new_database(tmp_path: Path) -> None:
     code, out, _ = run(tmp_path / "new.db", "db", "upgrade")
     assert code == 0
-    assert out.endswith("schema at revision 0004 (was empty)\n")
+    assert out.endswith("schema at revision 0005 (was empty)\n")
     code, out, _ = run(tmp_path / "new.db", "db", "upgrade")
-    assert out.endswith("schema at revision 0004 (was 0004)\n")
+    assert out.endswith("schema at revision 0005 (was 0005)\n")
 
 
 def test_releases_on_empty_database(tmp_path: Path) -> None:

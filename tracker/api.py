@@ -137,11 +137,14 @@ def ingest(
     # it expected (and recognises an empty or UTF-16 file as such).
     code_set = detect_code_set(source) or get_code_set(DEFAULT_CODE_SET)
     parsed = code_set.parse(source)
-    label = resolve_label(code_set, source, parsed.data_member, release)
+    label = resolve_label(code_set, source, parsed.data_member, release, parsed.label)
+    # The content's own effective date (an errata's announced day) holds unless a label or a
+    # date is given.
+    named_effective = parsed.effective_date if not release else None
     if isinstance(effective, str):
         effective_date = parse_effective(effective, label)
     else:
-        effective_date = effective or label.effective_date
+        effective_date = effective or named_effective or label.effective_date
     try:
         release_kind = ReleaseKind(kind) if kind else ReleaseKind(label.kind)
     except ValueError:

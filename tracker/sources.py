@@ -20,6 +20,8 @@ from tracker.release import version_marker
 # A fixed timestamp makes the zip built from a directory of pages byte-stable, so ingesting
 # the same directory twice is recognised as the same source.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# A label to show in "give it with --release …", by code set (HCPCS's otherwise).
+_LABEL_EXAMPLES = {"icd10cm": "FY2024", "icd10pcs": "FY2024"}
 
 
 def read_source(path: str | Path) -> SourceFile:
@@ -63,10 +65,15 @@ def _names(source: SourceFile, data_member: str) -> str:
 
 
 def resolve_label(
-    code_set: CodeSet, source: SourceFile, data_member: str, release: str | None
+    code_set: CodeSet,
+    source: SourceFile,
+    data_member: str,
+    release: str | None,
+    named: str | None = None,
 ) -> LabelParts:
     """The release `source` holds: `release` (a label without an issue) when given, else the
-    one its names announce; a `ReleaseError` says what to give when neither tells."""
+    one its content names (`named`, e.g. from an ICD-10 addenda summary), else the one its
+    names announce; a `ReleaseError` says what to give when none tells."""
     if release:
         parts = code_set.parse_label(release)
         if parts.issue is not None:
@@ -75,11 +82,12 @@ def resolve_label(
                 " a new issue of a stored release"
             )
         return parts
-    label = code_set.infer_label(_names(source, data_member))
+    label = named or code_set.infer_label(_names(source, data_member))
     if label is None:
+        example = _LABEL_EXAMPLES.get(code_set.name, "2020-APR")
         raise ReleaseError(
             f"{source.name}: cannot tell the release from the file name;"
-            " give it with --release 2020-APR"
+            f" give it with --release {example}"
         )
     return code_set.parse_label(label)
 

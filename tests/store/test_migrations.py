@@ -75,7 +75,7 @@ def _store_at_0001(url: str) -> None:
 def test_0001_database_upgrades_and_keeps_its_releases(db_url: str) -> None:
     _store_at_0001(db_url)
     store = api.open_store(db_url)  # upgrades to the newest schema
-    assert store.upgrade() == ("0004", "0004")
+    assert store.upgrade() == ("0005", "0005")
     jan = api.resolve(store, "2026-JAN")
     assert len(store.snapshot_hashes(jan)) == jan.record_count
     apr = api.ingest(store, APR)

@@ -13,9 +13,12 @@ import importlib
 from tracker.codesets.base import CodeSet, SourceFile
 from tracker.errors import TrackerError
 
-# name -> "module:attribute" of its `CodeSet`, in the order detection tries them.
+# name -> "module:attribute" of its `CodeSet`, in the order listings show them (detection
+# tries the default code set last, see `detect_code_set`).
 _REGISTERED: dict[str, str] = {
     "hcpcs": "tracker.codesets.hcpcs:HCPCS",
+    "icd10cm": "tracker.codesets.icd10.codeset:ICD10CM",
+    "icd10pcs": "tracker.codesets.icd10.codeset:ICD10PCS",
 }
 _LOADED: dict[str, CodeSet] = {}
 # The code set of commands and functions not told one: the one the tracker began with.
@@ -54,8 +57,17 @@ def code_sets() -> tuple[CodeSet, ...]:
 
 
 def detect_code_set(source: SourceFile) -> CodeSet | None:
-    """The code set a source file belongs to (the first whose `detect` says so), or None."""
-    for code_set in code_sets():
+    """The code set a source file belongs to (the first whose `detect` says so), or None.
+
+    The default code set is asked last: HCPCS's reader claims any zip (CMS's release zips
+    carry no marker of their own), while the others recognise their files by content (an
+    ICD-10 order file's layout), so they must see a zip first.
+    """
+    names = [name for name in _REGISTERED if name != DEFAULT_CODE_SET]
+    if DEFAULT_CODE_SET in _REGISTERED:
+        names.append(DEFAULT_CODE_SET)
+    for name in names:
+        code_set = _load(name)
         if code_set.detect(source):
             return code_set
     return None

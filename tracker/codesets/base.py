@@ -116,7 +116,8 @@ class Anomaly:
 @dataclass(frozen=True, slots=True)
 class ParsedRelease(Generic[RecordT]):
     """What a code set's reader hands the store for one source: records plus where they came
-    from (every member read, which one held the data, the repairs made)."""
+    from (every member read, which one held the data, the repairs made), and the release the
+    content names when it names one."""
 
     records: tuple[RecordT, ...]
     parser: str
@@ -124,6 +125,12 @@ class ParsedRelease(Generic[RecordT]):
     data_member: str
     members: tuple[SourceMember, ...] = field(default_factory=tuple)
     anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)
+    # The release the content itself names, when it names one (an ICD-10 addenda summary
+    # leads to `icd10cm_order_2021jan.txt`): a better witness than the file's name, which
+    # ingest falls back on (`CodeSet.infer_label`) when this is None. `--release` and
+    # `--effective` override both.
+    label: str | None = None
+    effective_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ metadata = MetaData()
 # Wide enough for the code of every code set, stored without punctuation (HCPCS 5, ICD-10 7);
 # migration 0004. `tests/store/test_schema_matches_migrations.py` checks it covers them all.
 CODE_WIDTH = 16
+# The widest release label of any code set (`FY2022-APR-ERRATA`), with room (migration 0005).
+LABEL_WIDTH = 32
 
 sources = Table(
     "sources",
@@ -42,7 +44,7 @@ releases = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code_set", String(16), nullable=False),
-    Column("label", String(16), nullable=False),
+    Column("label", String(LABEL_WIDTH), nullable=False),
     Column("issue", Integer, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("kind", String(16), nullable=False),

@@ -15,9 +15,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from tracker.codesets.base import SourceMember
 from tracker.errors import SourceError
 
 from .orderfile import ORDER_NAME
+
+# One member of the zip as read (name, size, sha256, whether the records came from it): the
+# shared `SourceMember`, so a parsed release hands its members to the store as they are.
+Member = SourceMember
 
 # `icd10cm_order_addenda_2024.txt` (CM), `order_addenda_2024.txt` (PCS), any case.
 ADDENDA_NAME = re.compile(r"^(icd10(cm|pcs)_)?order_addenda_(\d{4})([a-z]*)\.txt$", re.I)
@@ -26,17 +31,6 @@ ANNOUNCEMENT_NAME = re.compile(r"\.docx$", re.I)
 
 # A member larger than this is not an ICD-10 text file (the largest, CM's order file, is ~15 MB).
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One member of the zip as read: its name, size and sha256."""
-
-    name: str
-    size: int
-    sha256: str
-    # True for the member the records were read from (the order file).
-    is_data: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,26 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import PurePosixPath
 
-from tracker.codesets.base import CodeRecord, CodeSet, SourceFile, StoredColumns
+from tracker.codesets.base import (
+    NO_DATES,
+    CodeRecord,
+    CodeSet,
+    FieldSpec,
+    LabelParts,
+    ParsedRelease,
+    RecordDates,
+    SourceFile,
+    StoredColumns,
+)
 from tracker.errors import ParseError, SourceError
 
 from .addenda import Addenda
-from .archive import MAX_MEMBER_BYTES, Member
+from .archive import CONVERSION_NAME, MAX_MEMBER_BYTES
 from .conversion import ConversionLink
 from .families import CM_FAMILIES, PCS_FAMILIES, cm_family, pcs_family
-from .labels import FieldSpec, LabelParts, infer_label_from_name, parse_label
+from .labels import PCS_NAME, infer_label_from_name, parse_label
 from .orderfile import sniff
 from .record import CodeSet as Icd10Name
 from .record import Icd10Record
@@ -55,45 +66,22 @@ _PCS_REFUSED = frozenset("IO")
 
 
 @dataclass(frozen=True, slots=True)
-class Anomaly:
-    """A repair made while reading (as HCPCS's): the ICD-10 reader repairs nothing and refuses
-    a bad line instead, so a parsed ICD-10 release's anomalies are always empty."""
-
-    file: str
-    line: int | None
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedIcd10:
+class ParsedIcd10(ParsedRelease[Icd10Record]):
     """What the reader hands the store for one ICD-10 source, with what came with it.
 
-    `addenda` are the declared changes (CDC's/CMS's `Add:`/`Delete:`/`Revise` lines and
-    summary), `conversion` the conversion table's links (each new code to its previous codes),
-    `version` the inferred label and effective date with the evidence for them.
+    The shared fields say what the store keeps (records, members, the label and effective date
+    the content names); `addenda` are the declared changes (CDC's/CMS's `Add:`/`Delete:`/
+    `Revise` lines and summary), `conversion` the conversion table's links (each new code to
+    its previous codes), `version` the inferred label and effective date with the evidence for
+    them (None when neither the file's name nor its addenda tell it: a label must then be given
+    by whoever stores it). The ICD-10 reader repairs nothing (it refuses a bad line instead),
+    so `anomalies` is always empty.
     """
 
-    records: tuple[Icd10Record, ...]
-    parser: str
-    parser_version: str
-    data_member: str
-    code_set: Icd10Name
-    # None when neither the file's name nor its addenda tell the version (a label must then
-    # be given by whoever stores it).
-    version: VersionInfo | None
-    addenda: Addenda | None = None
-    conversion: tuple[ConversionLink, ...] = ()
-    members: tuple[Member, ...] = field(default_factory=tuple)
-    anomalies: tuple[Anomaly, ...] = field(default_factory=tuple)
-
-    @property
-    def label(self) -> str | None:
-        return self.version.label if self.version is not None else None
-
-    @property
-    def effective_date(self) -> date | None:
-        return self.version.effective if self.version is not None else None
+    code_set: Icd10Name = field(kw_only=True)
+    version: VersionInfo | None = field(default=None, kw_only=True)
+    addenda: Addenda | None = field(default=None, kw_only=True)
+    conversion: tuple[ConversionLink, ...] = field(default=(), kw_only=True)
 
 
 def _zip_verdicts(data: bytes) -> set[Icd10Name | None]:
@@ -126,6 +114,19 @@ def sniff_source(source: SourceFile) -> Icd10Name | None:
         return None
 
 
+def conversion_table_of(source: SourceFile) -> Icd10Name | None:
+    """The code set of a loose conversion table (CDC's `ICD-10-CM-Conversion-Table-….xlsx`,
+    CMS's PCS one), told by its name, or None; never raises.
+
+    Such a table is not a release (it lists each new code's previous codes, not the code set),
+    so it is recognised only to be refused with a message saying what it is.
+    """
+    base = PurePosixPath(source.name.replace("\\", "/")).name
+    if CONVERSION_NAME.search(base) is None or sniff_source(source) is not None:
+        return None
+    return "icd10pcs" if PCS_NAME.search(base) else "icd10cm"
+
+
 class Icd10CodeSet:
     """One of the two ICD-10 code sets; `Icd10Cm` and `Icd10Pcs` say which."""
 
@@ -144,9 +145,18 @@ class Icd10CodeSet:
         return code
 
     def detect(self, source: SourceFile) -> bool:
-        return sniff_source(source) == self.code_set
+        found = sniff_source(source)
+        if found is None:
+            found = conversion_table_of(source)
+        return found == self.code_set
 
     def parse(self, source: SourceFile) -> ParsedIcd10:
+        if conversion_table_of(source) is not None:
+            raise ParseError(
+                source.name,
+                "is a conversion table (each new code and its previous codes), not a release;"
+                " ingest the release it belongs to (the order file or the zip CMS publishes)",
+            )
         parts = read_parts(source.name, source.data)
         if parts.order.code_set != self.code_set:
             raise ParseError(source.name, f"holds {parts.order.code_set} codes, not {self.name}")
@@ -160,11 +170,13 @@ class Icd10CodeSet:
             parser=PARSER_ZIP if zipped else PARSER_ORDER,
             parser_version=PARSER_VERSION,
             data_member=parts.data_member,
+            members=parts.members,
+            label=version.label if version is not None else None,
+            effective_date=version.effective if version is not None else None,
             code_set=parts.order.code_set,
             version=version,
             addenda=parts.addenda,
             conversion=parts.conversion,
-            members=parts.members,
         )
 
     def decode_record(self, body: str) -> Icd10Record:
@@ -187,6 +199,19 @@ class Icd10CodeSet:
     def claim_status(self, record: CodeRecord) -> str | None:
         """None when the code is valid on claims; why not otherwise (a header)."""
         return None if self._own(record).billable else HEADER_STATUS
+
+    def record_dates(self, record: CodeRecord) -> RecordDates:
+        # No added or termination dates: validity follows the releases that carry the code.
+        self._own(record)
+        return NO_DATES
+
+    def describe(self, record: CodeRecord) -> str:
+        return self._own(record).long_title
+
+    def replaced_by(self, record: CodeRecord) -> tuple[str, ...]:
+        # Records name no replacements; CDC's conversion tables and the addenda do.
+        self._own(record)
+        return ()
 
     def infer_label(self, file_name: str) -> str | None:
         return infer_label_from_name(file_name, self.code_set)

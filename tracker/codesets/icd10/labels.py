@@ -13,14 +13,15 @@ from its addenda summary (see `version`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
 from pathlib import PurePosixPath
 
+from tracker.codesets.base import FieldSpec, LabelParts
 from tracker.errors import ReleaseError
 
 from .record import CodeSet
 from .version import MONTHS, month_date
+
+__all__ = ["FieldSpec", "LabelParts", "infer_label_from_name", "parse_label"]
 
 # ICD-10-CM and ICD-10-PCS order files exist from the drafts of the 2010s; a year outside
 # these is a typo (`FY0224`, `FY20244`), refused so every date derived from a label is sane.
@@ -33,24 +34,6 @@ ANNUAL, QUARTERLY, CORRECTION = "annual", "quarterly", "correction"
 _LABEL = re.compile(
     r"^FY(?P<year>\d{4})(?:-(?P<month>[A-Z]{3}))?(?P<errata>-ERRATA)?(?:#(?P<issue>\d+))?$"
 )
-
-
-# moves to tracker.codesets.base
-@dataclass(frozen=True, slots=True)
-class LabelParts:
-    label: str  # canonical: "FY2024", "FY2023-APR", "FY2021-JAN"
-    effective_date: date  # first day in force: FY2024 -> 2023-10-01, FY2023-APR -> 2023-04-01
-    kind: str  # "annual" (an October FY release) | "quarterly" (a mid-year update) | "correction"
-    issue: int | None  # "FY2024#2" -> 2
-
-
-# moves to tracker.codesets.base
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    name: str
-    label: str
-    category: str
-    repeated: bool = False
 
 
 def parse_label(text: str) -> LabelParts:
@@ -100,7 +83,7 @@ _NAME_PATTERNS = (
 )
 # Names that say which code set they hold, so the other code set does not claim them.
 _NAMES_CM = re.compile(r"icd[-_ ]?10[-_ ]?cm|_dx\b", re.I)
-_NAMES_PCS = re.compile(r"icd[-_ ]?10[-_ ]?pcs|_pr\b", re.I)
+PCS_NAME = re.compile(r"icd[-_ ]?10[-_ ]?pcs|_pr\b", re.I)
 
 
 def infer_label_from_name(file_name: str, code_set: CodeSet) -> str | None:
@@ -111,7 +94,7 @@ def infer_label_from_name(file_name: str, code_set: CodeSet) -> str | None:
     assumes when no announcement says otherwise.
     """
     base = PurePosixPath(file_name.replace("\\", "/")).name
-    other = _NAMES_PCS if code_set == "icd10cm" else _NAMES_CM
+    other = PCS_NAME if code_set == "icd10cm" else _NAMES_CM
     if other.search(base):
         return None
     for pattern in _NAME_PATTERNS:
