@@ -277,7 +277,9 @@ def declared_changes(store: Store, old: ReleaseInfo, new: ReleaseInfo) -> dict[s
     from tracker.codesets.icd10.compare import addenda_from_source
 
     before = [
-        info for info in store.current_releases(old.code_set) if info.effective_date < old.effective_date
+        info
+        for info in store.current_releases(old.code_set)
+        if info.effective_date < old.effective_date
     ]
 
     def earlier(codes: Sequence[str]) -> dict[str, tuple[ReleaseInfo, CodeRecord]]:

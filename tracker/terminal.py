@@ -292,9 +292,7 @@ def _presence_summary(result: ReleaseDiff) -> str:
     counts = result.counts_by_kind()
     switched = sum(1 for change in result.changes if change.field("billable") is not None)
     revised = sum(
-        1
-        for change in result.changes
-        if any(fc.category is Category.TITLE for fc in change.fields)
+        1 for change in result.changes if any(fc.category is Category.TITLE for fc in change.fields)
     )
     return (
         f"{counts[ChangeKind.ADDED]} codes added, {counts[ChangeKind.DELETED]} deleted,"

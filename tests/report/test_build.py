@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from tracker.diff import Category, Direction, ReleaseDiff, diff_snapshots
+from tracker.diff import Direction, ReleaseDiff, diff_snapshots
 from tracker.diff.model import categories_of
 from tracker.report.build import build_report, group_findings
 from tracker.report.views import Replacement, ReportView

@@ -241,9 +241,7 @@ def _diff_by_presence(
     old_records = old.records(deleted + differing)
     new_records = new.records(added + differing)
     found_earlier = earlier(added) if earlier is not None and added else {}
-    changes: list[CodeChange] = reused_changes(
-        [new_records[code] for code in added], found_earlier
-    )
+    changes: list[CodeChange] = reused_changes([new_records[code] for code in added], found_earlier)
     changes += [CodeChange(code, ChangeKind.DELETED, old_records[code], None) for code in deleted]
     pairs = [(old_records[code], new_records[code]) for code in differing]
     changed, representation_only = _split_changes(pairs, fields)

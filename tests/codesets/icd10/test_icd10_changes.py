@@ -135,10 +135,9 @@ def test_diff_against_the_addenda(
         assert result.reconciled and result.reconciliation.reference == result.old.label
         assert _seen(result) == lines and not result.findings and check.agrees
         return
-    base = (
-        plain["Codes"]["from"] == sum(flag == "1" for flag in old_flags.values())
-        and plain["Headers"]["from"] == sum(flag == "0" for flag in old_flags.values())
-    )
+    base = plain["Codes"]["from"] == sum(flag == "1" for flag in old_flags.values()) and plain[
+        "Headers"
+    ]["from"] == sum(flag == "0" for flag in old_flags.values())
     if base:
         # The addenda describe the changes since the old release: lines and counts agree.
         assert result.reconciled, result.reconciliation.reason

@@ -323,8 +323,12 @@ def test_findings_both_ways_when_the_addenda_describe_the_old_release() -> None:
         addenda_line("Add:", "0", "C001", "New", "New title"),
         addenda_line("Add:", "1", "D001", "Never", "Never added"),
     ]
-    addenda = parse_addenda("icd10cm_order_addenda_2031.txt", ("\r\n".join(lines) + SUMMARY).encode())
-    diff = diff_snapshots(_icd_snapshot("FY2030", old), _icd_snapshot("FY2031", new), declared=addenda)
+    addenda = parse_addenda(
+        "icd10cm_order_addenda_2031.txt", ("\r\n".join(lines) + SUMMARY).encode()
+    )
+    diff = diff_snapshots(
+        _icd_snapshot("FY2030", old), _icd_snapshot("FY2031", new), declared=addenda
+    )
     assert diff.reconciled, diff.reconciliation.reason
     found = {(f.code, f.rule, f.direction, f.action) for f in diff.findings}
     assert found == {

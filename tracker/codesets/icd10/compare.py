@@ -25,14 +25,14 @@ releases uses them to write the addenda a release pair calls for.
 
 from __future__ import annotations
 
-import string
 import io
 import re
+import string
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from tracker.codesets import get_code_set
 from tracker.codesets.base import CodeRecord
@@ -248,7 +248,10 @@ def decide(
         return not_requested(old, new)
     if addenda is None:
         return Reconciliation(
-            False, "", "", f"reconciliation skipped: {new.display} has no addenda (no declared changes)"
+            False,
+            "",
+            "",
+            f"reconciliation skipped: {new.display} has no addenda (no declared changes)",
         )
     summary = addenda.summary
     sections = [s for s in (summary.codes, summary.headers) if s is not None] if summary else []
@@ -450,7 +453,9 @@ class AddendaCheck:
 
 
 def _per_action(actions: Sequence[str]) -> dict[str, int]:
-    return {action: sum(1 for a in actions if a == action) for action in ("add", "delete", "revise")}
+    return {
+        action: sum(1 for a in actions if a == action) for action in ("add", "delete", "revise")
+    }
 
 
 def check_declared(
@@ -527,8 +532,9 @@ def _findings(
         event = by_key.get(key)
         line = f"{_WORDS[entry.action]}: {show(entry.code)} (line {entry.line})"
         if event is None:
+            observed = _observed(by_code.get(entry.code), new)
             add(Rule.NOT_SEEN, Direction.DECLARED_NOT_SEEN, entry.code, entry.action,
-                entry.action, f"declared {line}, but {_observed(by_code.get(entry.code), new)}")  # fmt: skip
+                entry.action, f"declared {line}, but {observed}")  # fmt: skip
             continue
         for problem in _differences(entry, event):
             add(Rule.DIFFERS, Direction.DECLARED_NOT_SEEN, entry.code, entry.action,
@@ -571,9 +577,7 @@ def _differences(entry: AddendaEntry, event: Event) -> list[str]:
     problems: list[str] = []
     record = event.change.old if entry.action == "delete" else event.change.new
     if entry.billable is not None and entry.billable != event.billable:
-        problems.append(
-            f"the flag is {int(event.billable)}, the line says {int(entry.billable)}"
-        )
+        problems.append(f"the flag is {int(event.billable)}, the line says {int(entry.billable)}")
     if record is not None and entry.action != "delete":
         titles = (getattr(record, "short_title", ""), getattr(record, "long_title", ""))
         if (entry.short_title, entry.long_title) != titles:
@@ -600,7 +604,10 @@ def reused_changes(
             if before != after and not is_cosmetic(before, after):
                 flags = frozenset({Flag.REUSED})
         out.append(
-            CodeChange(record.code, ChangeKind.ADDED, None, record, flags=flags, earlier=found)
+            # The shared model types its records as HCPCS's; any code set's record fits it.
+            CodeChange(
+                record.code, ChangeKind.ADDED, None, cast(Any, record), flags=flags, earlier=found
+            )
         )
     return out
 
