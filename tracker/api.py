@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from tracker import companions, query
+from tracker.codeset_choice import choose_code_set
 from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
 from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
@@ -109,9 +110,10 @@ def ingest(
     reissue: bool = False,
     kind: str | None = None,
     progress: Progress = _no_progress,
+    code_set: str | None = None,
 ) -> IngestResult:
     """Parse a publisher's file, zip or directory of pages and store it as one immutable
-    release of the code set it belongs to."""
+    release of the code set it belongs to (detected from the content unless `code_set`)."""
     progress("reading")
     source = read_source(path)
     source_sha256 = hashlib.sha256(source.data).hexdigest()
@@ -135,9 +137,16 @@ def ingest(
     progress("parsing")
     # A file no code set recognises is refused by the default one's reader, which says what
     # it expected (and recognises an empty or UTF-16 file as such).
-    code_set = detect_code_set(source) or get_code_set(DEFAULT_CODE_SET)
-    parsed = code_set.parse(source)
-    label = resolve_label(code_set, source, parsed.data_member, release, parsed.label)
+    named_set = get_code_set(code_set) if code_set is not None else None
+    detected = detect_code_set(source)
+    if named_set is not None and detected is not None and detected.name != named_set.name:
+        raise ReleaseError(
+            f"{source.name}: holds {detected.title} codes, not {named_set.title}"
+            f" (--code-set {named_set.name})"
+        )
+    reader = named_set or detected or get_code_set(DEFAULT_CODE_SET)
+    parsed = reader.parse(source)
+    label = resolve_label(reader, source, parsed.data_member, release, parsed.label)
     # The content's own effective date (an errata's announced day) holds unless a label or a
     # date is given.
     named_effective = parsed.effective_date if not release else None
@@ -161,7 +170,7 @@ def ingest(
         source_sha256=source_sha256,
         version_marker=source_version_marker(source, parsed.data_member),
         attachments=companions.reports_inside(source, source_sha256, parsed.members),
-        code_set=code_set.name,
+        code_set=reader.name,
     )
     progress("storing")
     result = store.write(prepared, reissue=reissue)
@@ -189,38 +198,51 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
     return Store.open(url, migrate=migrate)
 
 
-def releases(store: Store, *, include_retracted: bool = False) -> list[ReleaseInfo]:
-    return store.releases(include_retracted=include_retracted)
+def releases(
+    store: Store, *, include_retracted: bool = False, code_set: str | None = None
+) -> list[ReleaseInfo]:
+    """Stored releases of `code_set` (of the only code set stored, when not given)."""
+    chosen = choose_code_set(store, code_set)
+    return store.releases(include_retracted=include_retracted, code_set=chosen)
 
 
-def resolve(store: Store, release: str | None) -> ReleaseInfo:
+def resolve(store: Store, release: str | None, *, code_set: str | None = None) -> ReleaseInfo:
     """A label to a stored release; None means the latest one."""
-    return store.resolve(release)
+    chosen = choose_code_set(store, code_set, labels=[release])
+    return store.resolve(release, chosen)
 
 
-def show(store: Store, code: str, *, release: str | None = None) -> tuple[ReleaseInfo, CodeRecord]:
+def show(
+    store: Store, code: str, *, release: str | None = None, code_set: str | None = None
+) -> tuple[ReleaseInfo, CodeRecord]:
     """A code's record in one release (default: the latest)."""
-    normalized = code.strip().upper()
-    info = store.resolve(release)
+    chosen = choose_code_set(store, code_set, labels=[release], codes=[code])
+    normalized = _normalized(chosen, code)
+    info = store.resolve(release, chosen)
     record = store.record(info, normalized)
     if record is None:
         raise ReleaseError(f"code {normalized} is not in release {info.display}")
     return info, record
 
 
-def code_view(store: Store, code: str, *, release: str | None = None) -> query.CodeView:
+def code_view(
+    store: Store, code: str, *, release: str | None = None, code_set: str | None = None
+) -> query.CodeView:
     """A code's record in `release` (default: the latest) with its validity intervals; a code
     no longer in that release gives its last record before it (`view.current` is False)."""
-    return query.code_view(store, code, release)
+    chosen = choose_code_set(store, code_set, labels=[release], codes=[code])
+    return query.code_view(store, code, release, chosen)
 
 
-def code_page(store: Store, code: str, *, release: str | None = None) -> str:
+def code_page(
+    store: Store, code: str, *, release: str | None = None, code_set: str | None = None
+) -> str:
     """The plain-text page `tracker show CODE` prints: the record at `release` (default: the
     latest) with its fields decoded, its validity intervals, and for a code no longer in that
     release, how it ended and its replacements (from the release it was last seen in)."""
     from tracker.report.render import render_code_page
 
-    view = code_view(store, code, release=release)
+    view = code_view(store, code, release=release, code_set=code_set)
     status = None
     notes = [f"valid {interval.text()}" for interval in view.intervals]
     if not view.current:
@@ -229,39 +251,48 @@ def code_page(store: Store, code: str, *, release: str | None = None) -> str:
             f"terminated {last.end.isoformat()}"
             if last.closure is Closure.TERMINATED and last.end is not None
             else "removed"
+            if get_code_set(view.release.code_set).has_end_dates
+            else "deleted"
         )
         status = f"{ended}: last seen in {view.release.display}, not in {view.asked.display}"
         notes[:0] = [
             f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
             for item in view.replacements
         ]
+    if view.release.code_set != DEFAULT_CODE_SET:
+        from tracker.terminal import record_page
+
+        return record_page(view.release, view.record, status=status, notes=notes)
     return render_code_page(view.release, view.record, status=status, notes=notes)
 
 
 def validity(
-    store: Store, code: str, *, known_at: str | None = None
+    store: Store, code: str, *, known_at: str | None = None, code_set: str | None = None
 ) -> tuple[ValidityInterval, ...]:
     """The days on which `code` is valid, as intervals, as known at `known_at`."""
-    return query.code_validity(store, code, known_at)
+    chosen = choose_code_set(store, code_set, labels=[known_at], codes=[code])
+    return query.code_validity(store, code, known_at, chosen)
 
 
-def retract(store: Store, release: str, reason: str) -> ReleaseInfo:
+def retract(store: Store, release: str, reason: str, *, code_set: str | None = None) -> ReleaseInfo:
     """Mark a release as wrong (an appended event); it stays stored and can be reinstated."""
-    return store.retract(release, reason)
+    return store.retract(release, reason, choose_code_set(store, code_set, labels=[release]))
 
 
-def reinstate(store: Store, release: str, reason: str) -> ReleaseInfo:
+def reinstate(
+    store: Store, release: str, reason: str, *, code_set: str | None = None
+) -> ReleaseInfo:
     """Undo a retraction (an appended event): the release counts again in default views."""
-    return store.reinstate(release, reason)
+    return store.reinstate(release, reason, choose_code_set(store, code_set, labels=[release]))
 
 
 def upgrade_db(store: Store) -> tuple[str | None, str | None]:
     return store.upgrade()
 
 
-def current_releases(store: Store) -> list[ReleaseInfo]:
+def current_releases(store: Store, code_set: str | None = None) -> list[ReleaseInfo]:
     """Stored releases that count by default: not retracted, the latest issue of each label."""
-    return store.current_releases()
+    return store.current_releases(choose_code_set(store, code_set))
 
 
 def diff(
@@ -271,12 +302,14 @@ def diff(
     *,
     categories: Collection[Category] = (),
     prefix: str = "",
+    code_set: str | None = None,
 ) -> ReleaseDiff:
     """Every change from release `old` to release `new`, reconciling `new`'s action codes
     when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`);
     with `categories` or `prefix`, only that part of it (`filter_diff`)."""
-    old_info = store.resolve(old)
-    new_info = store.resolve(new)
+    chosen = choose_code_set(store, code_set, labels=[old, new])
+    old_info = store.resolve(old, chosen)
+    new_info = store.resolve(new, chosen)
     if old_info.id == new_info.id:
         raise ReleaseError(f"{old} and {new} are the same release ({old_info.display}); name two")
     if old_info.code_set != new_info.code_set:
@@ -284,7 +317,7 @@ def diff(
             f"{old_info.display} ({old_info.code_set}) and {new_info.display}"
             f" ({new_info.code_set}) are releases of different code sets"
         )
-    stored = {info.label for info in store.current_releases(new_info.code_set)}
+    stored = {info.label for info in store.current_releases(chosen)}
     result = diff_snapshots(
         store.snapshot(old_info),
         store.snapshot(new_info),
@@ -316,10 +349,10 @@ def filter_year(
     )
 
 
-def diff_year(store: Store, year: int) -> YearDiff:
+def diff_year(store: Store, year: int, *, code_set: str | None = None) -> YearDiff:
     """The year's first release against its last, each quarter, codes born and retired inside
     the year (by the latest stored record of each), and the year's quarters not stored."""
-    current = current_releases(store)
+    current = current_releases(store, code_set)
     infos = [info for info in current if info.effective_date.year == year]
     if len(infos) < 2:
         stored = ", ".join(info.display for info in infos) or "none"
@@ -343,6 +376,7 @@ def report(
     templates: str | Path | None = None,
     watchlist: str | Path | None = None,
     column: str | None = None,
+    code_set: str | None = None,
 ) -> str:
     """The "what changed" report from `old` to `new` as Markdown, HTML, CSV or JSON.
 
@@ -352,14 +386,15 @@ def report(
     from tracker.report.render import render_diff
 
     codes = _read_watchlist(watchlist, column)
+    chosen = choose_code_set(store, code_set, labels=[old, new])
     if codes is not None:
-        old_info, new_info = store.resolve(old), store.resolve(new)
+        old_info, new_info = store.resolve(old, chosen), store.resolve(new, chosen)
         if old_info.effective_date > new_info.effective_date:
             raise ReleaseError(
                 f"--watchlist: {old_info.display} is effective after {new_info.display}; the"
                 ' "Your codes" section needs the earlier release first'
             )
-    result = diff(store, old, new)
+    result = diff(store, old, new, code_set=chosen)
     return render_diff(
         result,
         fmt,
@@ -377,6 +412,7 @@ def report_year(
     templates: str | Path | None = None,
     watchlist: str | Path | None = None,
     column: str | None = None,
+    code_set: str | None = None,
 ) -> str:
     """The annual report: first vs last release, each quarter, codes born and retired.
 
@@ -386,7 +422,7 @@ def report_year(
     from tracker.report.render import render_year
 
     codes = _read_watchlist(watchlist, column)
-    result = diff_year(store, year)
+    result = diff_year(store, year, code_set=code_set)
     return render_year(
         result,
         fmt,
@@ -424,10 +460,11 @@ def _watchlist_impact(
     )
 
 
-def history(store: Store, code: str) -> list[HistoryEvent]:
+def history(store: Store, code: str, *, code_set: str | None = None) -> list[HistoryEvent]:
     """Every release where the code first appears, changes, ends, is purged or comes back."""
-    normalized = code.strip().upper()
-    releases = current_releases(store)
+    chosen = choose_code_set(store, code_set, codes=[code])
+    normalized = _normalized(chosen, code)
+    releases = store.current_releases(chosen)
     if not releases:
         raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
     events = code_history(store, normalized, releases)
@@ -436,11 +473,23 @@ def history(store: Store, code: str) -> list[HistoryEvent]:
     return events
 
 
+def _normalized(code_set: str, code: str) -> str:
+    """A code as typed in its stored form (`e11.9` is E119 in ICD-10-CM); text that cannot be
+    a code of the set is only trimmed and upper-cased, so the answer says it is unknown."""
+    return get_code_set(code_set).normalize_code(code) or code.strip().upper()
+
+
 def code_state(
-    store: Store, code: str, on: str | date, *, known_at: str | None = None
+    store: Store,
+    code: str,
+    on: str | date,
+    *,
+    known_at: str | None = None,
+    code_set: str | None = None,
 ) -> CodeState:
     """Was `code` valid on `on`, and what did it mean then, as known at release `known_at`?"""
-    return query.code_state(store, code, _as_date(on), known_at)
+    chosen = choose_code_set(store, code_set, labels=[known_at], codes=[code])
+    return query.code_state(store, code, _as_date(on), known_at, chosen)
 
 
 def codes_as_of(
@@ -450,16 +499,26 @@ def codes_as_of(
     prefix: str = "",
     status: str = "active",
     known_at: str | None = None,
+    code_set: str | None = None,
+    billable_only: bool = False,
 ) -> list[CodeState]:
-    """The code set as it stood on a date: every code's state, filtered by status."""
+    """The code set as it stood on a date: every code's state, filtered by status (and with
+    `billable_only`, only codes that may be billed: no ICD-10 headers)."""
     if status not in ("all", *(s.value for s in Status)):
         raise ReleaseError(
             f"status {status!r} is not active, terminated, removed, not yet effective or all"
         )
     day = _as_date(on)
-    index = query.CodeIndex.load(store, known_at)
-    states = (index.state(code, day) for code in index.codes(prefix))
-    return [state for state in states if status == "all" or state.status.value == status]
+    chosen = choose_code_set(store, code_set, labels=[known_at])
+    index = query.CodeIndex.load(store, known_at, chosen)
+    start = (get_code_set(chosen).normalize_code(prefix) if prefix.strip() else None) or prefix
+    states = (index.state(code, day) for code in index.codes(start))
+    return [
+        state
+        for state in states
+        if (status == "all" or state.status.value == status)
+        and not (billable_only and state.claim_status is not None)
+    ]
 
 
 def validate(
@@ -471,6 +530,7 @@ def validate(
     date_column: str = "dos",
     known_at: str | None = None,
     encoding: str | None = None,
+    code_set: str | None = None,
 ) -> ValidationSummary:
     """Check every claim row's code on its date of service, streaming the file.
 
@@ -484,7 +544,9 @@ def validate(
     if output is not None:
         # Refused before any work: the database, the claims file itself, a folder.
         check_output(output, inputs=[source], database=database)
-    index = query.CodeIndex.load(store, known_at)
+    index = query.CodeIndex.load(
+        store, known_at, choose_code_set(store, code_set, labels=[known_at])
+    )
     try:
         found = claims_encoding(source, encoding)
         # A pipe is not scanned ahead, so a byte its encoding lacks cannot be ruled out.
@@ -545,11 +607,18 @@ class ListedRelease(NamedTuple):
     corrects: ReleaseInfo | None
 
 
-def release_listing(store: Store, *, include_retracted: bool = False) -> list[ListedRelease]:
+def release_listing(
+    store: Store, *, include_retracted: bool = False, code_set: str | None = None
+) -> list[ListedRelease]:
     """Stored releases in time order (retracted ones too with `include_retracted`), each with
-    the release it corrects (which may itself be retracted)."""
-    infos = store.releases(include_retracted=include_retracted)
-    by_id = {info.id: info for info in store.releases(include_retracted=True)}
+    the release it corrects (which may itself be retracted); those of `code_set`, else of
+    every code set stored, one code set after the other."""
+    if code_set is not None:
+        chosen = choose_code_set(store, code_set)
+        infos = store.releases(include_retracted=include_retracted, code_set=chosen)
+    else:
+        infos = store.every_release(include_retracted=include_retracted)
+    by_id = {info.id: info for info in store.every_release(include_retracted=True)}
     return [
         ListedRelease(info, by_id.get(info.base_release_id) if info.base_release_id else None)
         for info in infos
@@ -565,10 +634,15 @@ class YearChanges:
 
 
 def year_changes(
-    store: Store, year: int, *, categories: Collection[Category] = (), prefix: str = ""
+    store: Store,
+    year: int,
+    *,
+    categories: Collection[Category] = (),
+    prefix: str = "",
+    code_set: str | None = None,
 ) -> YearChanges:
     """`diff_year`, and its part about some codes and kinds of change (`filter_year`)."""
-    whole = diff_year(store, year)
+    whole = diff_year(store, year, code_set=code_set)
     return YearChanges(whole, filter_year(whole, categories=categories, prefix=prefix))
 
 
@@ -582,15 +656,31 @@ def report_document(
     templates: str | Path | None = None,
     watchlist: str | Path | None = None,
     column: str | None = None,
+    code_set: str | None = None,
 ) -> str:
     """The report of `year` (`report_year`), else of `old` to `new` (`report`)."""
     if year is not None:
         return report_year(
-            store, year, fmt, templates=templates, watchlist=watchlist, column=column
+            store,
+            year,
+            fmt,
+            templates=templates,
+            watchlist=watchlist,
+            column=column,
+            code_set=code_set,
         )
     if old is None or new is None:
         raise ReleaseError("a report needs two releases or a year")
-    return report(store, old, new, fmt, templates=templates, watchlist=watchlist, column=column)
+    return report(
+        store,
+        old,
+        new,
+        fmt,
+        templates=templates,
+        watchlist=watchlist,
+        column=column,
+        code_set=code_set,
+    )
 
 
 def write_report(
@@ -604,6 +694,7 @@ def write_report(
     templates: str | Path | None = None,
     watchlist: str | Path | None = None,
     column: str | None = None,
+    code_set: str | None = None,
 ) -> int:
     """`report_document` written to `output`; the number of bytes written.
 
@@ -629,6 +720,7 @@ def write_report(
             templates=templates,
             watchlist=watchlist,
             column=column,
+            code_set=code_set,
         )
         stream.write(text)
     return len(text.encode("utf-8"))
@@ -643,10 +735,11 @@ class CodeHistory:
     intervals: tuple[ValidityInterval, ...]
 
 
-def history_and_validity(store: Store, code: str) -> CodeHistory:
-    """`history` and `validity` of one code (normalized: `j0598` is J0598)."""
-    events = history(store, code)
-    return CodeHistory(code.strip().upper(), events, validity(store, code))
+def history_and_validity(store: Store, code: str, *, code_set: str | None = None) -> CodeHistory:
+    """`history` and `validity` of one code (normalized: `j0598` is J0598, `e11.9` E119)."""
+    chosen = choose_code_set(store, code_set, codes=[code])
+    events = history(store, code, code_set=chosen)
+    return CodeHistory(_normalized(chosen, code), events, validity(store, code, code_set=chosen))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import click
 from rich.console import Console
 
 from tracker import __version__
+from tracker.codesets import code_set_names
 from tracker.diff import Category
 from tracker.errors import TrackerError, printable
 
@@ -109,6 +110,17 @@ def _discard_stdout() -> None:
     os.close(null)
 
 
+def code_set_option(command: Any) -> Any:
+    """`--code-set NAME`, needed only where the labels and codes given do not tell (a label
+    such as FY2024 stored for both ICD-10 code sets, or no label and no code at all)."""
+    return click.option(
+        "--code-set",
+        "code_set",
+        type=click.Choice(code_set_names(), case_sensitive=False),
+        help="Code set, when the labels or codes given do not tell (several stored).",
+    )(command)
+
+
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -156,6 +168,7 @@ def _stages(label: str) -> Iterator[api.Progress]:
     type=click.Choice(["annual", "quarterly", "correction"]),
     help="Release kind (default: JAN is annual, others quarterly).",
 )
+@code_set_option
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -164,6 +177,7 @@ def ingest(
     effective: str | None,
     reissue: bool,
     kind: str | None,
+    code_set: str | None,
 ) -> None:
     """Store CMS release files (text, workbook, zip, or a directory of code pages).
 
@@ -183,20 +197,24 @@ def ingest(
                 reissue=reissue,
                 kind=kind,
                 progress=progress,
+                code_set=code_set,
             )
         console.print(printable(result.message))
 
 
 @cli.command("releases")
 @click.option("--all", "include_retracted", is_flag=True, help="Include retracted releases.")
+@code_set_option
 @click.pass_context
-def list_releases(ctx: click.Context, include_retracted: bool) -> None:
-    """List stored releases in time order."""
-    listed = api.release_listing(_store(ctx), include_retracted=include_retracted)
+def list_releases(ctx: click.Context, include_retracted: bool, code_set: str | None) -> None:
+    """List stored releases in time order (of each code set stored, or of --code-set)."""
+    listed = api.release_listing(
+        _store(ctx), include_retracted=include_retracted, code_set=code_set
+    )
     if not listed:
         console.print(terminal.NO_RELEASES)
         return
-    console.print(terminal.release_table(listed, with_state=include_retracted))
+    _show(terminal.release_tables(listed, with_state=include_retracted))
 
 
 @cli.command()
@@ -204,19 +222,25 @@ def list_releases(ctx: click.Context, include_retracted: bool) -> None:
 @click.option("--release", "release", help="Release label (default: the latest).")
 @click.option("--as-of", "as_of", help="Date of service: status and meaning on that date.")
 @click.option("--known-at", help="Answer as known at this release (default: the latest).")
+@code_set_option
 @click.pass_context
 def show(
-    ctx: click.Context, code: str, release: str | None, as_of: str | None, known_at: str | None
+    ctx: click.Context,
+    code: str,
+    release: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    code_set: str | None,
 ) -> None:
     """Show one code's record with its values decoded, or its state on a date (--as-of)."""
     if as_of is None:
         if known_at is not None:
             raise TrackerError("--known-at goes with --as-of; use --release to pick a release")
-        click.echo(api.code_page(_store(ctx), code, release=release), nl=False)
+        click.echo(api.code_page(_store(ctx), code, release=release, code_set=code_set), nl=False)
         return
     if release is not None:
         raise TrackerError("--release and --as-of do not combine; use --known-at with --as-of")
-    state = api.code_state(_store(ctx), code, as_of, known_at=known_at)
+    state = api.code_state(_store(ctx), code, as_of, known_at=known_at, code_set=code_set)
     click.echo(terminal.code_state_text(state), nl=False)
 
 
@@ -231,12 +255,31 @@ def show(
 )
 @click.option("--known-at", help="As known at this release (default: the latest).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
+@click.option(
+    "--billable-only", is_flag=True, help="Only codes valid on claims (no ICD-10 headers)."
+)
+@code_set_option
 @click.pass_context
 def codes(
-    ctx: click.Context, as_of: str, prefix: str, status: str, known_at: str | None, fmt: str
+    ctx: click.Context,
+    as_of: str,
+    prefix: str,
+    status: str,
+    known_at: str | None,
+    fmt: str,
+    billable_only: bool,
+    code_set: str | None,
 ) -> None:
     """The code set as it stood on a date."""
-    states = api.codes_as_of(_store(ctx), as_of, prefix=prefix, status=status, known_at=known_at)
+    states = api.codes_as_of(
+        _store(ctx),
+        as_of,
+        prefix=prefix,
+        status=status,
+        known_at=known_at,
+        code_set=code_set,
+        billable_only=billable_only,
+    )
     if fmt == "csv":
         click.echo(terminal.code_listing_csv(states), nl=False)
         return
@@ -255,6 +298,7 @@ def codes(
     help="Encoding of the claims file (default: UTF-8 if it decodes, else Windows-1252/Latin-1);"
     " the output is written in the same.",
 )
+@code_set_option
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -265,6 +309,7 @@ def validate(
     output: str | None,
     fail_on_invalid: bool,
     encoding: str | None,
+    code_set: str | None,
 ) -> None:
     """Check each claim's code on its date of service (streams files of any size)."""
     summary = api.validate(
@@ -275,6 +320,7 @@ def validate(
         date_column=date_column,
         known_at=known_at,
         encoding=encoding,
+        code_set=code_set,
     )
     out, err = terminal.validation_summary(summary, claims=claims, output=output)
     _show(out)
@@ -299,6 +345,7 @@ CATEGORY_NAMES = [category.value for category in Category]
     help="Only changes in this category (repeatable).",
 )
 @click.option("--code-prefix", default="", help="Only codes starting with this, e.g. J.")
+@code_set_option
 @click.pass_context
 def diff_command(
     ctx: click.Context,
@@ -308,13 +355,16 @@ def diff_command(
     fmt: str,
     categories: tuple[str, ...],
     code_prefix: str,
+    code_set: str | None,
 ) -> None:
     """What changed between releases OLD and NEW (labels like 2020-APR, 2017, 2020-APR#2)."""
     wanted = [Category(name) for name in categories]
     if year is not None:
         if old or new:
             raise TrackerError("give either two releases or --year, not both")
-        changes = api.year_changes(_store(ctx), year, categories=wanted, prefix=code_prefix)
+        changes = api.year_changes(
+            _store(ctx), year, categories=wanted, prefix=code_prefix, code_set=code_set
+        )
         if fmt == "json":
             from tracker.jsonout import dump_json, year_json
 
@@ -324,7 +374,9 @@ def diff_command(
         return
     if not old or not new:
         raise TrackerError("give two releases (tracker diff 2020-JAN 2020-APR) or --year 2020")
-    result = api.diff(_store(ctx), old, new, categories=wanted, prefix=code_prefix)
+    result = api.diff(
+        _store(ctx), old, new, categories=wanted, prefix=code_prefix, code_set=code_set
+    )
     if fmt == "json":
         from tracker.jsonout import diff_json, dump_json
 
@@ -360,6 +412,7 @@ def _show(blocks: Sequence[terminal.Block], *, to: Console | None = None) -> Non
     help='Your codes (one a line, or a CSV with --column): a "Your codes" section first.',
 )
 @click.option("--column", help="For a CSV watchlist: the column holding the codes (header name).")
+@code_set_option
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -371,6 +424,7 @@ def report(
     templates: Path | None,
     watchlist: Path | None,
     column: str | None,
+    code_set: str | None,
 ) -> None:
     """The "what changed" report from OLD to NEW (or --year) as Markdown, HTML, CSV or JSON."""
     if year is not None:
@@ -389,6 +443,7 @@ def report(
             templates=templates,
             watchlist=watchlist,
             column=column,
+            code_set=code_set,
         )
         click.echo(document, nl=False)
         return
@@ -402,6 +457,7 @@ def report(
         templates=templates,
         watchlist=watchlist,
         column=column,
+        code_set=code_set,
     )
     console.print(printable(f"wrote {output} ({written} bytes)"))
 
@@ -409,10 +465,11 @@ def report(
 @cli.command()
 @click.argument("code")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@code_set_option
 @click.pass_context
-def history(ctx: click.Context, code: str, fmt: str) -> None:
+def history(ctx: click.Context, code: str, fmt: str, code_set: str | None) -> None:
     """Every release in which CODE first appears, changes, ends, is purged or comes back."""
-    found = api.history_and_validity(_store(ctx), code)
+    found = api.history_and_validity(_store(ctx), code, code_set=code_set)
     if fmt == "json":
         from tracker.jsonout import dump_json, history_json
 
@@ -423,10 +480,12 @@ def history(ctx: click.Context, code: str, fmt: str) -> None:
 
 @cli.command()
 @click.option("--no-reparse", is_flag=True, help="Only re-hash; skip re-parsing each source.")
+@code_set_option
 @click.pass_context
-def verify(ctx: click.Context, no_reparse: bool) -> None:
-    """Re-hash every stored source and snapshot and report any mismatch."""
-    report = api.verify(_store(ctx), reparse=not no_reparse)
+def verify(ctx: click.Context, no_reparse: bool, code_set: str | None) -> None:
+    """Re-hash every stored source and snapshot (of every code set, or of --code-set) and
+    report any mismatch."""
+    report = api.verify(_store(ctx), reparse=not no_reparse, code_set=code_set)
     out, err, summary = terminal.verify_lines(report)
     _show(out)
     _show(err, to=err_console)
@@ -438,20 +497,22 @@ def verify(ctx: click.Context, no_reparse: bool) -> None:
 @cli.command()
 @click.argument("release")
 @click.option("--reason", required=True, help="Why the release is wrong (kept with it).")
+@code_set_option
 @click.pass_context
-def retract(ctx: click.Context, release: str, reason: str) -> None:
+def retract(ctx: click.Context, release: str, reason: str, code_set: str | None) -> None:
     """Mark a release as wrong; it stays stored but leaves default listings and queries."""
-    info = api.retract(_store(ctx), release, reason)
+    info = api.retract(_store(ctx), release, reason, code_set=code_set)
     console.print(printable(f"retracted {info.display}: {info.retraction_reason}"))
 
 
 @cli.command()
 @click.argument("release")
 @click.option("--reason", required=True, help="Why the retraction is undone (kept with it).")
+@code_set_option
 @click.pass_context
-def reinstate(ctx: click.Context, release: str, reason: str) -> None:
+def reinstate(ctx: click.Context, release: str, reason: str, code_set: str | None) -> None:
     """Undo a retraction: the release counts again; both events stay on record."""
-    info = api.reinstate(_store(ctx), release, reason)
+    info = api.reinstate(_store(ctx), release, reason, code_set=code_set)
     console.print(printable(f"reinstated {info.display}: {info.last_event_reason}"))
 
 

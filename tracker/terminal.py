@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.codesets import get_code_set
+from tracker.codesets.base import CodeRecord
 from tracker.diff import Category, ChangeKind, ReleaseDiff, YearDiff
 from tracker.errors import printable
 from tracker.query import Status
@@ -75,6 +76,78 @@ def release_table(
     return table
 
 
+def release_tables(
+    listed: Sequence[tuple[ReleaseInfo, ReleaseInfo | None]], *, with_state: bool
+) -> list[Block]:
+    """`tracker releases`: one table (`release_table`) when the releases are of one code set;
+    else one per code set, each under a line naming the code set."""
+    names = list(dict.fromkeys(info.code_set for info, _ in listed))
+    if len(names) <= 1:
+        return [release_table(listed, with_state=with_state)]
+    blocks: list[Block] = []
+    for index, name in enumerate(names):
+        if index:
+            blocks.append("")
+        blocks.append(f"{get_code_set(name).title} (--code-set {name})")
+        group = [(info, base) for info, base in listed if info.code_set == name]
+        blocks.append(release_table(group, with_state=with_state))
+    return blocks
+
+
+def shown_code(code_set: str, code: str) -> str:
+    """A stored code as people read it in its code set (ICD-10-CM `E119` is `E11.9`)."""
+    return get_code_set(code_set).display_code(code)
+
+
+def _describe(code_set: str, record: CodeRecord) -> str:
+    return get_code_set(code_set).describe(record)
+
+
+def _status_text(state: CodeState) -> str:
+    """The status word: a header's reason (`header, not billable`) for a code in force that
+    may not be billed; `deleted` for a code without end dates that the release in force no
+    longer carries (ICD-10's word)."""
+    if state.status is Status.NOT_BILLABLE and state.claim_status:
+        return state.claim_status
+    if state.status is Status.REMOVED and not get_code_set(state.known_at.code_set).has_end_dates:
+        return "deleted"
+    return state.status.value
+
+
+def record_page(
+    release: ReleaseInfo,
+    record: CodeRecord,
+    *,
+    status: str | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The plain-text page `tracker show CODE` prints for a code set other than HCPCS: the
+    code and description, its release, the notes (validity, replacements), then each field
+    the code set compares, as the HCPCS page lays out its own."""
+    code_set = get_code_set(release.code_set)
+    if status is None:
+        status = code_set.claim_status(record) or "valid on claims"
+    values = record.to_dict()
+    rows = [(spec.label, values.get(spec.name)) for spec in code_set.fields]
+    width = max((len(label) for label, _ in rows), default=0)
+    lines = [
+        f"{code_set.display_code(record.code)}  {code_set.describe(record)}",
+        f"{code_set.title}, {status}; release {release.display} effective"
+        f" {release.effective_date.isoformat()} (source {release.source_name},"
+        f" sha256 {release.source_sha256[:12]})",
+        *notes,
+        "",
+        *(f"{label.ljust(width)}  {_field_text(value)}" for label, value in rows),
+    ]
+    return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _field_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
 def release_state(info: ReleaseInfo) -> str:
     """`retracted: reason` or `reinstated: reason` (the latest event), blank if never retracted."""
     if info.last_event is None:
@@ -87,7 +160,8 @@ def code_state_text(state: CodeState) -> str:
     """`tracker show CODE --as-of DAY`: the code's status that day, how its interval ends,
     its replacements, what it meant then and what is known of it now."""
     interval = state.interval
-    status = state.status.value
+    code_set = state.known_at.code_set
+    status = _status_text(state)
     if (
         state.status is Status.ACTIVE
         and interval is not None
@@ -96,14 +170,13 @@ def code_state_text(state: CodeState) -> str:
     ):
         # Valid on the date, with its last valid day already known.
         status += f", ends after {interval.end.isoformat()}"
-    lines = [
-        f"{state.code} on {state.on.isoformat()}: {status} (as known at {state.known_at.display})"
-    ]
+    code = shown_code(code_set, state.code)
+    lines = [f"{code} on {state.on.isoformat()}: {status} (as known at {state.known_at.display})"]
     if interval is not None and state.status is Status.TERMINATED and interval.end:
         lines.append(f"terminated: last valid day {interval.end.isoformat()}")
     elif interval is not None and state.status is Status.REMOVED and interval.closed_by:
         lines.append(
-            f"removed: last seen in {interval.last_seen.display},"
+            f"{_status_text(state)}: last seen in {interval.last_seen.display},"
             f" absent from {interval.closed_by.display}"
             f" (last valid day {interval.end.isoformat() if interval.end else '?'})"
         )
@@ -111,22 +184,24 @@ def code_state_text(state: CodeState) -> str:
         lines.append(f"valid from: {interval.start.isoformat()}")
     for replacement in state.replacements:
         described = f"  {replacement.description}" if replacement.description else ""
-        lines.append(f"replaced by: {replacement.code}{described}")
+        lines.append(f"replaced by: {shown_code(code_set, replacement.code)}{described}")
     if state.meaning is not None and state.meaning_release is not None:
         lines.append(
-            f"meaning then: {state.meaning.long_description}"
+            f"meaning then: {_describe(code_set, state.meaning)}"
             f" (release {state.meaning_release.display})"
         )
     if state.known is not None and state.known_release is not None:
         if state.known != state.meaning:
             lines.append(
-                f"latest known: {state.known.long_description}"
+                f"latest known: {_describe(code_set, state.known)}"
                 f" (release {state.known_release.display})"
             )
-        dated = state.status_record or state.known
-        added = dated.added_date.isoformat() if dated.added_date else "unknown"
-        source = interval.last_seen if interval is not None else state.known_release
-        lines.append(f"dates from release {source.display}: added {added}")
+        if get_code_set(code_set).has_end_dates:
+            dated = state.status_record or state.known
+            added_date = get_code_set(code_set).record_dates(dated).added_date
+            added = added_date.isoformat() if added_date else "unknown"
+            source = interval.last_seen if interval is not None else state.known_release
+            lines.append(f"dates from release {source.display}: added {added}")
         lines.extend(f"valid {item.text()}" for item in state.intervals)
     else:
         lines.append(f"no release up to {state.known_at.display} carries this code")
@@ -140,9 +215,9 @@ def code_listing(states: Sequence[CodeState], *, status: str, on: str) -> list[s
         ("code", "status", "description", "release"),
         [
             [
-                state.code,
-                state.status.value,
-                state.meaning.long_description if state.meaning else "",
+                shown_code(state.known_at.code_set, state.code),
+                _status_text(state),
+                _describe(state.known_at.code_set, state.meaning) if state.meaning else "",
                 state.meaning_release.display if state.meaning_release else "",
             ]
             for state in states
@@ -160,9 +235,9 @@ def code_listing_csv(states: Sequence[CodeState]) -> str:
         CODES_CSV_HEADER,
         (
             [
-                state.code,
-                state.status.value,
-                state.meaning.long_description if state.meaning else "",
+                shown_code(state.known_at.code_set, state.code),
+                _status_text(state),
+                _describe(state.known_at.code_set, state.meaning) if state.meaning else "",
                 state.termination_date.isoformat() if state.termination_date else "",
                 state.meaning_release.display if state.meaning_release else "",
             ]
@@ -438,7 +513,7 @@ def _event_rows(events: Sequence[HistoryEvent]) -> list[list[str]]:
         flags = ",".join(sorted(f.value for f in event.change.flags)) if event.change else ""
         fields = event.change.fields if event.change else ()
         if not fields:
-            description = event.record.long_description if event.record else ""
+            description = _describe(event.release.code_set, event.record) if event.record else ""
             rows.append([*head, "", "", short(description), flags])
             continue
         for index, field_change in enumerate(fields):

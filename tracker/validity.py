@@ -97,14 +97,20 @@ class ValidityInterval(Generic[RecordT]):
 
     def text(self) -> str:
         """`2016-07-01 to open  re-activated (2017-JAN)`: the dates, then where each came from."""
-        start = "(no added date)" if self.start == date.min else self.start.isoformat()
+        # A code set without added dates (ICD-10) knows a code only from the releases that
+        # carry it: one in the first release stored was valid before it, since when is unknown.
+        dated = get_code_set(self.opened_by.code_set).has_end_dates
+        start = self.start.isoformat()
+        if self.start == date.min:
+            start = "(no added date)" if dated else f"(before {self.opened_by.display})"
         end = self.end.isoformat() if self.end is not None else "open"
         text = f"{start} to {end}  {self.opening.value} ({self.opened_by.display})"
         closed_by = self.closed_by.display if self.closed_by is not None else "?"
         if self.closure is Closure.TERMINATED:
             text += f"; terminated ({closed_by})"
         elif self.closure is Closure.REMOVED:
-            text += f"; removed: last seen in {self.last_seen.display}, absent from {closed_by}"
+            ended = "removed" if dated else "deleted"
+            text += f"; {ended}: last seen in {self.last_seen.display}, absent from {closed_by}"
         elif self.closure is Closure.REUSED:
             text += f"; reused: new meaning from {closed_by}"
         return text

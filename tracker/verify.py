@@ -33,18 +33,23 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(store: Store, *, reparse: bool = True) -> VerifyReport:
+def verify(store: Store, *, reparse: bool = True, code_set: str | None = None) -> VerifyReport:
     """Re-hash every stored source, record and snapshot; optionally re-parse each source.
 
     Triggers stop changes made through SQL; this catches what they cannot: a store whose
-    triggers were dropped, or bytes altered on disk.
+    triggers were dropped, or bytes altered on disk. The releases of every code set are
+    checked, or those of `code_set`.
     """
     report = VerifyReport()
     for record_hash, body in store.record_version_rows():
         report.record_versions_checked += 1
         if hashlib.sha256(body.encode("utf-8")).hexdigest() != record_hash:
             report.problems.append(f"record version {record_hash[:12]}: body does not hash")
-    for info in store.releases(include_retracted=True):
+    if code_set is None:
+        infos = store.every_release(include_retracted=True)
+    else:
+        infos = store.releases(include_retracted=True, code_set=get_code_set(code_set).name)
+    for info in infos:
         report.releases_checked += 1
         report.repairs.extend(f"release {info.display}: {anomaly}" for anomaly in info.anomalies)
         report.problems.extend(verify_release(store, info, reparse=reparse))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_URL = "sqlite:///tracker.db"
 # The newest migration in migrations/versions. Opening an up-to-date database compares against
 # this instead of loading Alembic (a quarter of a second); tests check it equals Alembic's head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 SQLITE_BUSY_TIMEOUT_S = 60
 # Key of the PostgreSQL advisory lock that serializes schema upgrades (any fixed number will do).
 _MIGRATION_LOCK = 0x7472_6163_6B65_72

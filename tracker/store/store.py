@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.attachments import Attachment, NewAttachment
-from tracker.codesets import DEFAULT_CODE_SET, get_code_set
+from tracker.codesets import DEFAULT_CODE_SET, code_set_names, get_code_set
 from tracker.codesets.base import CodeRecord
 from tracker.release import ReleaseInfo, Snapshot, current_in, latest_in, resolve_in
 from tracker.store import chains, reader, writer
@@ -119,6 +119,23 @@ class Store:
                 self._links = chains.Links.load(connection)
                 self._release_token = token
         return self._releases
+
+    def every_release(self, *, include_retracted: bool = False) -> list[ReleaseInfo]:
+        """Stored releases of every code set (retracted ones too with `include_retracted`),
+        each code set's in time order, code sets in the order they were first stored."""
+        names = self.stored_code_sets()
+        return [
+            info
+            for name in names
+            for info in self._all_releases(name)
+            if include_retracted or not info.retracted
+        ]
+
+    def stored_code_sets(self) -> tuple[str, ...]:
+        """The code sets with at least one stored release (retracted ones count), in the
+        order they are registered (HCPCS first)."""
+        stored = {info.code_set for info in self._every_release()}
+        return tuple(name for name in code_set_names() if name in stored)
 
     def _all_releases(self, code_set: str) -> list[ReleaseInfo]:
         """Every stored release of `code_set`, retracted included, in time order."""
