@@ -292,6 +292,8 @@ def short(value: object, width: int = 60) -> str:
     anything longer than `width` cut with `…`."""
     if value is None or value == "" or value == ():
         return "—"
+    if isinstance(value, bool):
+        return "1 (billable)" if value else "0 (header)"  # ICD-10's flag, as files write it
     if isinstance(value, tuple | list):
         text = " ".join(str(item) for item in value)
     elif hasattr(value, "isoformat"):
