@@ -330,7 +330,12 @@ def diff(
             f" ({new_info.code_set}) are releases of different code sets"
         )
     stored = {info.label for info in store.current_releases(chosen)}
-    result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
+    result = diff_snapshots(
+        store.snapshot(old_info),
+        store.snapshot(new_info),
+        stored=stored,
+        **companions.declared_changes(store, old_info, new_info),
+    )
     result = replace(
         result,
         transaction_report=companions.report_check(store, new_info),
