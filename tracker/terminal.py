@@ -440,6 +440,11 @@ def _change_rows(result: ReleaseDiff) -> list[list[str]]:
             record = change.new or change.old
             description = code_set.describe(record) if record else ""
             rows.append([code, change.kind.value, "", "", short(description), flags])
+            replaced_by = result.replaced_by.get(change.code, ())
+            if replaced_by:
+                # A deleted ICD-10 code's replacements (the conversion tables).
+                shown = " ".join(code_set.display_code(item) for item in replaced_by)
+                rows.append(["", "", "replaced by", "", short(shown), ""])
             continue
         for index, field_change in enumerate(change.fields):
             rows.append(
