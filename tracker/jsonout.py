@@ -14,6 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from tracker.codesets import get_code_set
 from tracker.diff import (
     SCHEMA_VERSION,
     ChangeKind,
@@ -24,7 +25,6 @@ from tracker.diff import (
     ReleaseDiff,
     YearDiff,
 )
-from tracker.codesets import get_code_set
 from tracker.history import HistoryEvent
 from tracker.query import Replacement
 from tracker.release import ReleaseInfo

@@ -52,7 +52,7 @@ def year_releases(code_set: str, year: int, current: Sequence[ReleaseInfo]) -> Y
     if len(inside) < 2:
         stored = ", ".join(info.display for info in inside) or "none"
         hint = ""
-        if span.opens_with_release_in_force and len(inside) == 1:
+        if len(inside) == 1 and inside[0].label == span.opening:
             earlier = [info for info in current if info.effective_date < inside[0].effective_date]
             if earlier:
                 hint = (
@@ -60,8 +60,7 @@ def year_releases(code_set: str, year: int, current: Sequence[ReleaseInfo]) -> Y
                     f" before it: tracker diff {earlier[-1].display} {inside[0].display}"
                 )
         raise ReleaseError(
-            f"year {span.name} needs at least two stored releases to diff (stored: {stored})"
-            + hint
+            f"year {span.name} needs at least two stored releases to diff (stored: {stored})" + hint
         )
     labels = {info.label for info in inside}
     missing = tuple(label for label in span.expected if label not in labels)

@@ -61,6 +61,8 @@ def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> l
     quarter."""
     rows: list[list[str]] = []
     code_set = year.overall.code_set
+    # HCPCS's steps are its quarters; ICD-10's are its October release and mid-year updates.
+    step_scope = "quarter" if get_code_set(code_set).has_end_dates else "step"
     describer = describer_for(
         last_snapshot,
         year.overall.changes,
@@ -74,7 +76,7 @@ def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> l
         step_describer = describer_for(
             last_snapshot, step.changes, also=_replacement_codes(step), code_set=code_set
         )
-        rows += (["quarter", *row] for row in _diff_rows(step, step_describer))
+        rows += ([step_scope, *row] for row in _diff_rows(step, step_describer))
     return rows
 
 
