@@ -353,6 +353,7 @@ def diff_year(store: Store, year: int, *, code_set: str | None = None) -> YearDi
         latest=store.snapshot(selected.later) if selected.later is not None else None,
         span=selected.span,
         opening_note=selected.opening_note,
+        declared=lambda old, new: companions.declared_changes(store, old, new),
     )
     return replace(
         result,

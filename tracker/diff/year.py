@@ -10,7 +10,7 @@ them together (`diff_year`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,7 @@ def diff_year(
     latest: Snapshot | None = None,
     span: YearSpan | None = None,
     opening_note: str = "",
+    declared: Callable[[ReleaseInfo, ReleaseInfo], dict[str, Any]] | None = None,
 ) -> YearDiff:
     """First vs last release of a year, each step, codes born and retired, missing releases.
 
@@ -93,7 +94,9 @@ def diff_year(
     known of it (from `latest`, a later release, when given), its added date falls in the year
     and so does its termination date, or it vanished before the year's last release without
     one; for a code set whose records carry no dates (ICD-10), when it is absent from the
-    year's first and last release and present in one between.
+    year's first and last release and present in one between. `declared` gives, for a pair of
+    releases, what the publisher declared about the newer one (`diff_snapshots` keywords: the
+    ICD-10 addenda), so each step is reconciled as `tracker diff` reconciles it.
     """
     if not snapshots:
         raise ReleaseError("year mode needs at least one release")
@@ -104,8 +107,14 @@ def diff_year(
     labels = {s.info.label for s in ordered}
     known = labels | set(stored or ())
     first, last = ordered[0], ordered[-1]
-    steps = tuple(diff_snapshots(a, b, stored=known) for a, b in itertools.pairwise(ordered))
-    overall = diff_snapshots(first, last, stored=known)
+
+    def extra(a: Snapshot, b: Snapshot) -> dict[str, Any]:
+        return declared(a.info, b.info) if declared is not None else {}
+
+    steps = tuple(
+        diff_snapshots(a, b, stored=known, **extra(a, b)) for a, b in itertools.pairwise(ordered)
+    )
+    overall = diff_snapshots(first, last, stored=known, **extra(first, last))
     transient = (
         _transient(ordered, span, latest)
         if code_set.has_end_dates

@@ -8,7 +8,7 @@ ingested under the label given; what each year covers follows from those labels 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -165,3 +165,22 @@ def test_cosmetic_findings_say_what_declares_the_changes() -> None:
         text = path.read_text().lower()
         assert [word for word in HCPCS_WORDS if word in text] == [], path.name
         assert "m.findings(" not in text or "the addenda do not declare" in text, path.name
+
+
+def test_each_step_of_a_fiscal_year_is_reconciled_as_its_diff_is(
+    tmp_path: Path, icd10_file: Callable[[str], Path]
+) -> None:
+    """FY2021 on the real files: FY2020 (in force on 2020-10-01) → FY2021-JAN, whose addenda
+    count from FY2020; the year's step reconciles them exactly as `tracker diff` does."""
+    store = api.open_store(f"sqlite:///{tmp_path / 'tracker.db'}")
+    try:
+        for name in ("cms_2020_dx.zip", "cms_2021_dx.zip"):
+            api.ingest(store, icd10_file(name))
+        plain = api.diff(store, "FY2020", "FY2021-JAN", code_set="icd10cm")
+        year = api.diff_year(store, 2021, code_set="icd10cm")
+        (step,) = year.steps
+        assert plain.reconciled and step.reconciled and year.overall.reconciled
+        assert step.reconciliation == plain.reconciliation
+        assert step.findings == plain.findings
+    finally:
+        store.close()
