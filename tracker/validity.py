@@ -66,6 +66,9 @@ class Opening(StrEnum):
     REACTIVATED = "re-activated"  # an action effective date after a termination
     RETURNED = "returned"  # back after a purge
     REUSED = "reused"  # a new meaning (added date rewritten)
+    # Without added dates (ICD-10), a code carried by the first stored release is known from
+    # that release's effective date only: no stored release says what was in force before it.
+    FIRST_STORED = "first stored release"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +217,15 @@ def build_intervals(
     first_dates = dates_of(first_record)
     opened = _added(first_dates)
     previous_position = positions[first_info.label]
-    if not code_set.has_end_dates and first_dates.added_date is None and previous_position > 0:
-        # Without added dates, a code new in a later release is valid from that release.
+    opening = Opening.ADDED
+    if not code_set.has_end_dates and first_dates.added_date is None:
+        # Without added dates, a code is in force from the release that first carries it; when
+        # that is the first release stored, the days before it are in no stored release, so
+        # nothing can be said of them (the code may or may not have been in force then).
         opened = first_info.effective_date
-    current = _Work(opened, first_record, first_dates, first_info, Opening.ADDED)
+        if previous_position == 0:
+            opening = Opening.FIRST_STORED
+    current = _Work(opened, first_record, first_dates, first_info, opening)
     intervals = [current]
     for info, record in timeline[1:]:
         position = positions[info.label]

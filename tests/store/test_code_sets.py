@@ -168,13 +168,16 @@ def test_a_code_without_end_dates_is_valid_while_releases_carry_it(store: Store)
         return [(i.start, i.end, i.opening, i.closure) for i in found]
 
     day_before = timedelta(days=1)
-    assert intervals("K1") == [(date.min, None, Opening.ADDED, None)]
+    # Carried by the first release stored: known from its effective date, not before (no
+    # stored release says what was in force earlier).
+    first = FY["FY2023"]
+    assert intervals("K1") == [(first, None, Opening.FIRST_STORED, None)]
     assert intervals("a.1") == [
-        (date.min, FY["FY2025"] - day_before, Opening.ADDED, Closure.REMOVED)
+        (first, FY["FY2025"] - day_before, Opening.FIRST_STORED, Closure.REMOVED)
     ]
     assert intervals("B1") == [(FY["FY2024"], None, Opening.ADDED, None)]
     assert intervals("D1") == [
-        (date.min, FY["FY2024"] - day_before, Opening.ADDED, Closure.REMOVED),
+        (first, FY["FY2024"] - day_before, Opening.FIRST_STORED, Closure.REMOVED),
         (FY["FY2025"], None, Opening.RETURNED, None),
     ]
     assert query.code_validity(store, "D1", known_at="FY2024", code_set="toy")[-1].end == (
@@ -190,6 +193,8 @@ def test_a_header_is_in_force_but_not_valid_on_claims(store: Store) -> None:
     assert (kept.status, kept.claim_status) == (query.Status.ACTIVE, None)
     new = query.code_state(store, "B1", date(2023, 5, 1), code_set="toy")
     assert new.status is query.Status.NOT_YET_EFFECTIVE
+    before = query.code_state(store, "K1", FY["FY2023"] - timedelta(days=1), code_set="toy")
+    assert before.status is query.Status.NOT_YET_EFFECTIVE
     index = query.CodeIndex.load(store, code_set="toy")
     on = date(2025, 1, 1)
     assert {code: index.state(code, on).status.value for code in index.codes()} == {
