@@ -389,9 +389,9 @@ def impact(
     entries = []
     for item in listed:
         key = keys[item.code]
-        state = (
-            (later.get(key) or at_new.get(key)) if key is not None else None
-        ) or _unknown(item.code, on, new)
+        state = ((later.get(key) or at_new.get(key)) if key is not None else None) or _unknown(
+            item.code, on, new
+        )
         change = changes.get(key) if key is not None else None
         entry = _entry(store, item, key, state, change, new, known_at, suggest)
         if key in split:
@@ -442,7 +442,11 @@ def _keys(
     repeats as duplicates, one per code, named as the code set writes it."""
     if code_set == DEFAULT_CODE_SET:
         # HCPCS is looked up as listed: `G 0202` is a near miss, not the code.
-        return {item.code: item.code if _canonical(item.code) else None for item in listed}, set(), ()
+        return (
+            {item.code: item.code if _canonical(item.code) else None for item in listed},
+            set(),
+            (),
+        )
     codes = get_code_set(code_set)
     keys: dict[str, str | None] = {}
     first: dict[str, ListedCode] = {}
