@@ -19,6 +19,11 @@ Each listed code gets one kind, decided in this order:
   as a change);
 - `absent`: in neither release, but in another stored one (removed before the earlier release,
   or first published after the later one).
+For a code set whose records carry no end dates (ICD-10-CM, ICD-10-PCS) the diff's kinds are
+`added`, `deleted` (absent from the later release: its validity ended there) and `changed` (a
+title revised, or billable ↔ header), so its impact kinds are those, `reused`, `unchanged`,
+`not_yet_effective`, `absent` and `unknown`; a code is listed with or without the ICD-10-CM dot
+and shown with it, and a header in force has status `not billable` (not valid on claims).
 Whatever the kind, a code that is not active on the later release's effective date carries its
 status and replacement chain, so a code terminated years ago shows as unchanged *and* terminated,
 replaced by what.
@@ -31,7 +36,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -39,8 +44,10 @@ from typing import Any
 from tracker import query
 from tracker.codelist import CodeList, Duplicate, ListedCode
 from tracker.codeset_choice import choose_code_set
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
 from tracker.comparison import diff_releases
-from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag, ReleaseDiff
+from tracker.crosswalk import replacements_between
+from tracker.diff import Category, ChangeKind, CodeChange, FieldChange, Flag, ReleaseDiff
 from tracker.errors import ReleaseError
 from tracker.query import CodeState, Status
 from tracker.release import ReleaseInfo
@@ -68,6 +75,42 @@ class ImpactKind(StrEnum):
     NOT_YET_EFFECTIVE = "not_yet_effective"
     ABSENT = "absent"
     UNKNOWN = "unknown"
+    DELETED = "deleted"
+    """Gone from the later release of a code set without end dates (ICD-10): no longer valid."""
+
+
+# The kinds each sort of code set can give, in the order counts and summaries list them: a code
+# set whose records carry end dates (HCPCS) terminates, re-activates and removes codes; one
+# without (ICD-10) deletes them.
+KINDS_WITH_END_DATES: tuple[ImpactKind, ...] = (
+    ImpactKind.UNCHANGED,
+    ImpactKind.CHANGED,
+    ImpactKind.REUSED,
+    ImpactKind.ADDED,
+    ImpactKind.TERMINATED,
+    ImpactKind.REACTIVATED,
+    ImpactKind.REMOVED,
+    ImpactKind.NOT_YET_EFFECTIVE,
+    ImpactKind.ABSENT,
+    ImpactKind.UNKNOWN,
+)
+KINDS_WITHOUT_END_DATES: tuple[ImpactKind, ...] = (
+    ImpactKind.UNCHANGED,
+    ImpactKind.CHANGED,
+    ImpactKind.REUSED,
+    ImpactKind.ADDED,
+    ImpactKind.DELETED,
+    ImpactKind.NOT_YET_EFFECTIVE,
+    ImpactKind.ABSENT,
+    ImpactKind.UNKNOWN,
+)
+
+
+def impact_kinds(code_set: str) -> tuple[ImpactKind, ...]:
+    """The impact kinds of `code_set`, in the order counts list them."""
+    if get_code_set(code_set).has_end_dates:
+        return KINDS_WITH_END_DATES
+    return KINDS_WITHOUT_END_DATES
 
 
 CHANGE_KINDS = frozenset(
@@ -77,6 +120,7 @@ CHANGE_KINDS = frozenset(
         ImpactKind.TERMINATED,
         ImpactKind.REACTIVATED,
         ImpactKind.REMOVED,
+        ImpactKind.DELETED,
     }
 )
 """Kinds that `--fail-on-change` fails on: the listed code's meaning or validity changed."""
@@ -87,6 +131,7 @@ _FROM_DIFF = {
     ChangeKind.REACTIVATED: ImpactKind.REACTIVATED,
     ChangeKind.PURGED: ImpactKind.REMOVED,
     ChangeKind.CHANGED: ImpactKind.CHANGED,
+    ChangeKind.DELETED: ImpactKind.DELETED,
 }
 
 
@@ -103,6 +148,18 @@ class ImpactEntry:
     chain: ReplacementChain | None = None
     suggestions: tuple[str, ...] = ()
     note: str = ""
+    code_set: str = DEFAULT_CODE_SET
+    listed: str | None = None
+    """The code as written in the list, when the code set writes it otherwise (`E119` listed,
+    `E11.9` shown); None for HCPCS, whose codes are shown as listed."""
+    claim_status: str | None = None
+    """Why a code in force may not be billed (`header, not billable`), else None."""
+    last_valid: date | None = None
+    """A deleted ICD-10 code's last valid day (the day before the release that dropped it);
+    None for HCPCS, whose termination date the replacement chain carries."""
+    split_into: tuple[str, ...] = ()
+    """For a code that became a header between the releases (ICD-10: subdivided), the new
+    codes the conversion tables link it to, as the code set writes them."""
 
     @property
     def fields(self) -> tuple[FieldChange, ...]:
@@ -133,14 +190,34 @@ class ImpactEntry:
             parts.extend(_field_text(fc) for fc in self.fields)
         if self.status is not Status.ACTIVE and self.kind is not ImpactKind.NOT_YET_EFFECTIVE:
             parts.append(_status_text(self))
+        if self.split_into:
+            parts.append("more specific codes: " + ", ".join(self.split_into))
         return "; ".join(parts)
 
+    @property
+    def status_word(self) -> str:
+        """The status as the code set says it: ICD-10's `deleted` for a code the release in
+        force no longer carries (HCPCS's `removed`), else the status's own word."""
+        if self.status is Status.REMOVED and not get_code_set(self.code_set).has_end_dates:
+            return "deleted"
+        return self.status.value
+
     def to_dict(self) -> dict[str, Any]:
+        # Only the code sets other than HCPCS carry these keys, so HCPCS's JSON is unchanged.
+        extra: dict[str, Any] = {}
+        if self.code_set != DEFAULT_CODE_SET:
+            extra = {
+                "listed": self.listed,
+                "claim_status": self.claim_status,
+                "last_valid": self.last_valid.isoformat() if self.last_valid else None,
+                "split_into": list(self.split_into),
+            }
         return {
             "code": self.code,
+            **extra,
             "line": self.line,
             "kind": self.kind.value,
-            "status": self.status.value,
+            "status": self.status_word,
             "description": self.description,
             "categories": list(self.categories),
             "flags": list(self.flags),
@@ -154,7 +231,7 @@ class ImpactEntry:
                 }
                 for fc in self.fields
             ],
-            "replacements": self.chain.to_dict() if self.chain is not None else None,
+            "replacements": _chain_dict(self.chain, self.code_set) if self.chain else None,
             "replaced_by": self.chain.text() if self.chain is not None else "",
             "suggestions": list(self.suggestions),
             "note": self.note,
@@ -183,9 +260,13 @@ class ImpactReport:
         """Whether any listed code changed (what `--fail-on-change` fails on)."""
         return any(entry.changed for entry in self.entries)
 
+    @property
+    def code_set(self) -> str:
+        return self.new.code_set
+
     def counts(self) -> dict[ImpactKind, int]:
-        """Listed codes per kind, every kind present."""
-        counts = dict.fromkeys(ImpactKind, 0)
+        """Listed codes per kind, every kind of the code set present."""
+        counts = dict.fromkeys(impact_kinds(self.code_set), 0)
         for entry in self.entries:
             counts[entry.kind] += 1
         return counts
@@ -261,16 +342,26 @@ def impact(
     from_release: str | None = None,
     to_release: str | None = None,
     diff: ReleaseDiff | None = None,
+    code_set: str | None = None,
 ) -> ImpactReport:
     """What happened to each listed code from `from_release` to `to_release`.
 
     `to_release` defaults to the latest release, `from_release` to the latest current release
     effective before it. `diff` is that pair's diff when the caller already has it (a report
-    with a "Your codes" section): the same changes, not computed twice.
+    with a "Your codes" section): the same changes, not computed twice. `code_set` is decided
+    like every command's when not given: by the diff, the labels and the listed codes.
     """
     listed = _listed(codes)
-    new = _resolve(store, to_release, "--to")
-    old = _resolve(store, from_release, "--from") if from_release else _previous(store, new)
+    if diff is not None and code_set is None:
+        code_set = diff.new.code_set
+    chosen = choose_code_set(
+        store,
+        code_set,
+        labels=[to_release, from_release],
+        codes=[entry.code for entry in listed],
+    )
+    new = _resolve(store, to_release, "--to", chosen)
+    old = _resolve(store, from_release, "--from", chosen) if from_release else _previous(store, new)
     if old.effective_date > new.effective_date:
         raise ReleaseError(
             f"--from {old.display} is effective after --to {new.display}; name the earlier first"
@@ -284,8 +375,9 @@ def impact(
     )
     on = new.effective_date
     known_at = new.display
-    # A code is looked up as listed: `g0202` or `G 0202` is a near miss, not the code.
-    names = [entry.code for entry in listed if _canonical(entry.code)]
+    keys, dropped, respelled = _keys(listed, new.code_set)
+    listed = [item for item in listed if item.code not in dropped]
+    names = list(dict.fromkeys(key for key in keys.values() if key is not None))
     at_new = _states(store, names, on, known_at, new.code_set)
     # Codes that `new` does not know of yet may be in later releases.
     unseen = [c for c in names if at_new[c].status is Status.UNKNOWN]
@@ -293,19 +385,88 @@ def impact(
     unknown = len(names) < len(listed) or any(s.status is Status.UNKNOWN for s in later.values())
     suggest = _Suggester(store, new, on) if unknown else None
     changes = {change.code: change for change in result.changes}
+    split = _split_into(store, old, new, [key for key in keys.values() if key], changes)
     entries = []
     for item in listed:
-        state = later.get(item.code) or at_new.get(item.code) or _unknown(item.code, on, new)
-        change = changes.get(item.code)
-        entries.append(_entry(store, item, state, change, new, known_at, suggest))
+        key = keys[item.code]
+        state = ((later.get(key) or at_new.get(key)) if key is not None else None) or _unknown(
+            item.code, on, new
+        )
+        change = changes.get(key) if key is not None else None
+        entry = _entry(store, item, key, state, change, new, known_at, suggest)
+        if key in split:
+            entry = replace(entry, split_into=split[key])
+        entries.append(entry)
+    given = codes.duplicates if isinstance(codes, CodeList) else ()
     return ImpactReport(
         old=old,
         new=new,
         entries=tuple(entries),
         source=codes.source if isinstance(codes, CodeList) else None,
-        duplicates=codes.duplicates if isinstance(codes, CodeList) else (),
+        duplicates=given + respelled,
         reconciled=result.reconciled,
     )
+
+
+def _split_into(
+    store: Store,
+    old: ReleaseInfo,
+    new: ReleaseInfo,
+    codes: Sequence[str],
+    changes: dict[str, CodeChange],
+) -> dict[str, tuple[str, ...]]:
+    """For listed codes that became headers from `old` to `new` (ICD-10 subdivides a code by
+    making it a header over new, more specific codes), the new codes the conversion tables
+    link them to, written as the code set writes them."""
+    became_header = [
+        code
+        for code in dict.fromkeys(codes)
+        if (change := changes.get(code)) is not None
+        and any(
+            fc.category is Category.STATUS and fc.old is True and fc.new is False
+            for fc in change.fields
+        )
+    ]
+    if not became_header:
+        return {}
+    display = get_code_set(new.code_set).display_code
+    linked = replacements_between(store, old, new, became_header)
+    return {code: tuple(display(c) for c in found) for code, found in linked.items()}
+
+
+def _keys(
+    listed: Sequence[ListedCode], code_set: str
+) -> tuple[dict[str, str | None], set[str], tuple[Duplicate, ...]]:
+    """Each listed code's stored form (None: it cannot be a code of the set); the entries that
+    repeat an earlier code in another spelling (`E119` after `E11.9`), to leave out; and those
+    repeats as duplicates, one per code, named as the code set writes it."""
+    if code_set == DEFAULT_CODE_SET:
+        # HCPCS is looked up as listed: `G 0202` is a near miss, not the code.
+        return (
+            {item.code: item.code if _canonical(item.code) else None for item in listed},
+            set(),
+            (),
+        )
+    codes = get_code_set(code_set)
+    keys: dict[str, str | None] = {}
+    first: dict[str, ListedCode] = {}
+    repeats: dict[str, list[int]] = {}
+    dropped: set[str] = set()
+    for item in listed:
+        key = codes.normalize_code(item.code)
+        keys[item.code] = key
+        if key is None:
+            continue
+        if key in first:
+            repeats.setdefault(key, []).append(item.line)
+            dropped.add(item.code)
+        else:
+            first[key] = item
+    duplicates = tuple(
+        Duplicate(codes.display_code(key), first[key].line, tuple(sorted(lines)))
+        for key, lines in repeats.items()
+    )
+    return keys, dropped, duplicates
 
 
 def _canonical(code: str) -> bool:
@@ -329,9 +490,9 @@ def _listed(codes: CodeList | Sequence[str]) -> list[ListedCode]:
     return list(seen.values())
 
 
-def _resolve(store: Store, label: str | None, option: str) -> ReleaseInfo:
+def _resolve(store: Store, label: str | None, option: str, code_set: str) -> ReleaseInfo:
     try:
-        return store.resolve(label, choose_code_set(store, None, labels=[label]))
+        return store.resolve(label, code_set)
     except ReleaseError as exc:
         if label is None:
             raise
@@ -372,6 +533,7 @@ def _states(
 def _entry(
     store: Store,
     item: ListedCode,
+    key: str | None,
     state: CodeState,
     change: CodeChange | None,
     new: ReleaseInfo,
@@ -379,26 +541,52 @@ def _entry(
     suggest: _Suggester | None,
 ) -> ImpactEntry:
     line = item.line or None
+    code_set = get_code_set(new.code_set)
+    hcpcs = code_set.name == DEFAULT_CODE_SET
+    shown = code_set.display_code(key) if key is not None and not hcpcs else item.code
+    listed = None if hcpcs else item.code
     if state.status is Status.UNKNOWN:
-        found = suggest.near(item.code) if suggest is not None else ()
+        found = suggest.near(key or item.code) if suggest is not None else ()
         return ImpactEntry(
-            item.code,
+            shown,
             line,
             ImpactKind.UNKNOWN,
             Status.UNKNOWN,
-            suggestions=found,
+            suggestions=found if hcpcs else tuple(code_set.display_code(c) for c in found),
             note="in no stored release",
+            code_set=code_set.name,
+            listed=listed,
         )
     record = state.meaning or state.known
-    description = record.long_description if record is not None else None
+    description = code_set.describe(record) if record is not None else None
     kind, note = _kind(state, change, new)
     chain = None
     if state.status in (Status.TERMINATED, Status.REMOVED):
         chain_known_at = known_at if state.known_at.id == new.id else None
         chain = replacement_chain(
-            store, item.code, new.effective_date, chain_known_at, new.code_set
+            store, key or item.code, new.effective_date, chain_known_at, new.code_set
         )
-    return ImpactEntry(item.code, line, kind, state.status, description, change, chain, note=note)
+    return ImpactEntry(
+        shown,
+        line,
+        kind,
+        state.status,
+        description,
+        change,
+        chain,
+        note=note,
+        code_set=code_set.name,
+        listed=listed,
+        claim_status=state.claim_status if state.status is Status.NOT_BILLABLE else None,
+        last_valid=_last_valid(state) if not hcpcs else None,
+    )
+
+
+def _last_valid(state: CodeState) -> date | None:
+    """The last valid day of a code no longer in force on the state's date."""
+    if state.status is not Status.REMOVED or state.interval is None:
+        return None
+    return state.interval.end
 
 
 def _kind(state: CodeState, change: CodeChange | None, new: ReleaseInfo) -> tuple[ImpactKind, str]:
@@ -449,6 +637,16 @@ class _Suggester:
 
     def __init__(self, store: Store, new: ReleaseInfo, on: date) -> None:
         code_set = new.code_set
+        if not get_code_set(code_set).has_end_dates:
+            # A release of a code set without end dates holds every code in force from its
+            # date (ICD-10: ~95k), so its snapshot's codes are those of `new`, read in a
+            # fraction of the time the codes' states would take.
+            current = set(store.snapshot_hashes(new))
+            stored: set[str] = set()
+            for info in store.all_releases(code_set):
+                stored.update(store.snapshot_hashes(info))
+            self._tiers = (current, stored - current)
+            return
         in_new = {
             s.code for s in query.codes_as_of(store, on, known_at=new.display, code_set=code_set)
         }
@@ -505,14 +703,18 @@ def _one_dropped(longer: str, shorter: str) -> bool:
 def _status_word(entry: ImpactEntry) -> str:
     if entry.kind is ImpactKind.UNKNOWN:
         return "unknown"
-    return entry.status.value
+    if entry.claim_status:
+        return entry.claim_status
+    return entry.status_word
 
 
 def _status_text(entry: ImpactEntry) -> str:
     on = ""
     if entry.chain is not None and entry.chain.start.termination_date is not None:
         on = f" {entry.chain.start.termination_date.isoformat()}"
-    text = f"{entry.status.value}{on}"
+    elif entry.last_valid is not None:
+        on = f", last valid {entry.last_valid.isoformat()}"
+    text = f"{_status_word(entry)}{on}"
     if entry.chain is not None and not entry.chain.replaced:
         text += ", no replacement given"
     return text
@@ -527,9 +729,16 @@ def _short(value: Any, width: int = 60) -> str:
 
 
 def _field_text(change: FieldChange) -> str:
+    if change.category is Category.STATUS and isinstance(change.old, bool):
+        # ICD-10's billable flag, as people say it: a header is not valid on claims.
+        return f"{change.field}: {_billable(change.old)} → {_billable(change.new)}"
     old = _short(change.old) or "(blank)"
     new = _short(change.new) or "(blank)"
     return f"{change.field}: {old} → {new}"
+
+
+def _billable(value: Any) -> str:
+    return "billable" if value else "header"
 
 
 def _json_value(value: Any) -> Any:
@@ -540,6 +749,34 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
     return value
+
+
+def _chain_dict(chain: ReplacementChain, code_set: str) -> dict[str, Any]:
+    """The chain's JSON, its codes written as the code set writes them (ICD-10-CM `H81.4`) and
+    an ended hop of a code set without end dates called `deleted`, as everywhere else."""
+    data = chain.to_dict()
+    if code_set == DEFAULT_CODE_SET:
+        return data
+    codes = get_code_set(code_set)
+
+    def hop(item: dict[str, Any]) -> dict[str, Any]:
+        status = item["status"]
+        if status == Status.REMOVED.value and not codes.has_end_dates:
+            status = "deleted"
+        return {
+            **item,
+            "code": codes.display_code(item["code"]),
+            "status": status,
+            "next": [hop(following) for following in item["next"]],
+        }
+
+    return {
+        **data,
+        "start": hop(data["start"]),
+        "valid_ends": [codes.display_code(code) for code in data["valid_ends"]],
+        "cycles": [[codes.display_code(code) for code in cycle] for cycle in data["cycles"]],
+        "dead_ends": [codes.display_code(code) for code in data["dead_ends"]],
+    }
 
 
 def _release_dict(info: ReleaseInfo) -> dict[str, Any]:

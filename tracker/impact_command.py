@@ -18,6 +18,7 @@ from rich.console import Console
 
 from tracker import api
 from tracker.codelist import read_codes
+from tracker.codesets import code_set_names
 from tracker.csvout import write_csv
 from tracker.errors import TrackerError
 from tracker.impact import ROW_HEADER, ImpactReport, impact, impact_rows, rows_as_lists
@@ -44,6 +45,12 @@ def _store(ctx: click.Context) -> Store:
 @click.option("--from", "from_release", help="Earlier release (default: the one before --to).")
 @click.option("--to", "to_release", help="Later release (default: the latest).")
 @click.option(
+    "--code-set",
+    "code_set",
+    type=click.Choice(code_set_names(), case_sensitive=False),
+    help="Code set, when the labels or codes given do not tell (several stored).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
@@ -62,6 +69,7 @@ def impact_command(
     column: str | None,
     from_release: str | None,
     to_release: str | None,
+    code_set: str | None,
     fmt: str,
     fail_on_change: bool,
 ) -> None:
@@ -69,12 +77,19 @@ def impact_command(
 
     CODES is a text file with one code a line (# comments, blank lines ignored) or a CSV
     with a header row (--column NAME). Each code is reported as unchanged, changed, reused,
-    added, terminated, reactivated, removed, not yet effective, absent or unknown, with what
-    replaces it when it is no longer valid.
+    added, terminated, reactivated, removed (ICD-10: deleted), not yet effective, absent or
+    unknown, with what replaces it when it is no longer valid. ICD-10-CM codes may be listed
+    with or without the dot.
     """
     try:
         listed = read_codes(codes, column=column)
-        report = impact(_store(ctx), listed, from_release=from_release, to_release=to_release)
+        report = impact(
+            _store(ctx),
+            listed,
+            from_release=from_release,
+            to_release=to_release,
+            code_set=code_set.lower() if code_set else None,
+        )
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":

@@ -53,3 +53,17 @@ def real_url(request: pytest.FixtureRequest) -> str:
 
 def shared(*parts: str) -> Path:
     return shared_path("cms-hcpcs", *parts)
+
+
+@pytest.fixture(scope="module")
+def mixed_sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store of the three 2026 HCPCS samples and the two ICD-10-CM samples (the
+    project's own small FY2019 and FY2020 zips in CMS's layout)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('mixed') / 'tracker.db'}"
+    store = api.open_store(url)
+    for name in ("JAN", "APR", "JUL"):
+        api.ingest(store, SAMPLES / f"HCPC2026_{name}_SAMPLE.txt")
+    for year in ("2019", "2020"):
+        api.ingest(store, SAMPLES / f"icd10cm_FY{year}_SAMPLE.zip")
+    store.close()
+    return url

@@ -35,14 +35,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def base_url(sample_url: str) -> Iterator[str]:
+def _serve(url: str) -> Iterator[str]:
     import uvicorn
 
     from tracker.server import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(sample_url), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -53,6 +52,17 @@ def base_url(sample_url: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(sample_url: str) -> Iterator[str]:
+    yield from _serve(sample_url)
+
+
+@pytest.fixture(scope="module")
+def mixed_url(mixed_sample_url: str) -> Iterator[str]:
+    """The HCPCS samples and the two ICD-10-CM samples (FY2019, FY2020)."""
+    yield from _serve(mixed_sample_url)
 
 
 @pytest.fixture(scope="module")
@@ -167,4 +177,56 @@ def test_paste_a_code_list_and_see_its_impact(browser: Any, base_url: str, tmp_p
     page.get_by_label("or a file").set_input_files(str(upload))
     page.get_by_role("button", name="See the impact").click()
     assert "2 codes: 1 added, 1 unknown" in page.locator("#your-codes").inner_text()
+    page.close()
+
+
+def _icd_order(year: str) -> dict[str, tuple[bool, str]]:
+    """code -> (billable, long title), from a sample zip's order file by its layout."""
+    import zipfile
+
+    with zipfile.ZipFile(SAMPLES / f"icd10cm_FY{year}_SAMPLE.zip") as archive:
+        name = next(n for n in archive.namelist() if n.endswith(f"icd10cm_order_{year}.txt"))
+        text = archive.read(name).decode("latin-1")
+    return {
+        line[6:13].strip(): (line[14] == "1", line[77:].strip())
+        for line in text.splitlines()
+        if len(line) > 77
+    }
+
+
+def _dotted(code: str) -> str:
+    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+
+
+def test_icd10cm_releases_diff_code_page_and_impact(browser: Any, mixed_url: str) -> None:
+    fy19, fy20 = _icd_order("2019"), _icd_order("2020")
+    deleted = sorted(set(fy19) - set(fy20))
+    kept = sorted(c for c in set(fy19) & set(fy20) if fy19[c] == fy20[c] and fy20[c][0])[0]
+    assert deleted
+    page = browser.new_page()
+    page.goto(mixed_url + "/")
+    page.get_by_role("link", name="ICD-10-CM").first.click()
+    assert page.locator("h1").inner_text() == "ICD-10-CM releases"
+    page.get_by_role("link", name="changes since FY2019").click()
+    assert page.locator("h1").inner_text() == "ICD-10-CM: FY2019 → FY2020"
+    page.get_by_label("Kind").select_option("deleted")
+    page.get_by_role("button", name="Filter").click()
+    assert "kind=deleted" in page.url
+    codes = page.locator("#changes td.code").all_inner_texts()
+    assert codes == [_dotted(code) for code in deleted]  # shown with the dot
+    page.get_by_role("link", name=_dotted(deleted[0])).click()
+    assert fy19[deleted[0]][1] in page.locator("main").inner_text()
+    # The impact page, ICD-10-CM chosen, one code without its dot.
+    page.goto(mixed_url + "/impact")
+    page.get_by_label("Code set").select_option("icd10cm")
+    page.get_by_label("Codes", exact=True).fill(f"{deleted[0]}\n{_dotted(kept)}\nE11.9O\n")
+    page.get_by_role("button", name="See the impact").click()
+    counts = page.locator("#counts").inner_text()
+    assert "1 deleted" in counts and "1 unchanged" in counts and "1 unknown" in counts, counts
+    rows = page.locator("#your-codes tbody tr")
+    seen = {
+        rows.nth(i).locator("td.code").inner_text(): rows.nth(i).locator("td").nth(2).inner_text()
+        for i in range(rows.count())
+    }
+    assert seen[_dotted(deleted[0])] == "deleted" and seen[_dotted(kept)] == "active"
     page.close()

@@ -198,5 +198,8 @@ def test_json_api_and_pages(served: Any, raw: dict[tuple[str, str], Order]) -> N
     words = served.get("/icd10cm/search", params={"q": title}).text
     assert ">E11.9</a>" in words
     assert served.get("/icd10cm/releases").status_code == 200
+    # ICD-10 diffs are served (tests/server/test_icd10_diff_impact.py checks them in full).
     diff = served.get("/api/icd10cm/diff", params={"old": "FY2019", "new": "FY2020"})
-    assert diff.status_code == 400 and set(diff.json()) == {"error"}
+    assert diff.status_code == 200, diff.text
+    deleted = {c["code"] for c in diff.json()["changes"] if c["kind"] == "deleted"}
+    assert deleted == set(raw[("icd10cm", "FY2019")]) - set(raw[("icd10cm", "FY2020")])

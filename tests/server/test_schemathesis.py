@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -16,8 +17,11 @@ from tracker.server import create_app
 EXAMPLES = 25
 
 
-def test_no_request_gets_a_server_error(sample_url: str) -> None:
-    app = create_app(sample_url)
+@pytest.mark.parametrize("store", ["sample_url", "mixed_sample_url"])
+def test_no_request_gets_a_server_error(store: str, request: pytest.FixtureRequest) -> None:
+    """On the HCPCS samples, and on a store that also holds ICD-10-CM (diffs, impact and
+    codes of a code set without end dates, labels such as FY2020)."""
+    app = create_app(request.getfixturevalue(store))
     schema = schemathesis.openapi.from_dict(json.loads(OPENAPI.read_text()))
     schema.app = app
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -85,12 +85,16 @@ def releases(
 @router.get(
     "/{code_set}/diff",
     summary="Every change between two releases: the JSON of `tracker diff --format json`",
+    description=(
+        "Any served code set: HCPCS (labels such as 2020-JAN) and ICD-10-CM or ICD-10-PCS"
+        " (labels such as FY2020, FY2021-JAN), each label read in the code set of the path."
+    ),
 )
 def diff(
     request: Request,
     code_set: CodeSetKey,
-    old: Annotated[str, Query(max_length=40, description="Release label, e.g. 2020-JAN")],
-    new: Annotated[str, Query(max_length=40, description="Release label, e.g. 2020-APR")],
+    old: Annotated[str, Query(max_length=40, description="Release label, e.g. 2020-JAN or FY2019")],
+    new: Annotated[str, Query(max_length=40, description="Release label, e.g. 2020-APR or FY2020")],
 ) -> dict[str, Any]:
     chosen = served(code_set)
     store = store_of(request)
@@ -236,7 +240,9 @@ _IMPACT_FORM = {
         " list itself as a text/plain or text/csv body (a CSV names its `column`), or a form"
         " (`codes` pasted, `file` uploaded). `to` defaults to the code set's latest release,"
         " `from` to the release before it; in a JSON object or a form they are fields, else"
-        " query parameters. The answer follows tracker/schemas/impact.schema.json. At most"
+        " query parameters. `code_set` (hcpcs, icd10cm, icd10pcs; default hcpcs) says which code"
+        " set the codes and labels are of; ICD-10-CM codes may be listed with or without the"
+        " dot. The answer follows tracker/schemas/impact.schema.json. At most"
         f" {impact_request.MAX_IMPACT_CODES} codes and {impact_request.MAX_IMPACT_BYTES} bytes"
         " (413 beyond)."
     ),

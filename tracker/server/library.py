@@ -108,20 +108,11 @@ def release_dict(info: ReleaseInfo) -> dict[str, Any]:
 
 
 def diff_json(store: Store, old: str, new: str, code_set: str = "hcpcs") -> dict[str, Any]:
-    """The diff of two releases: the same JSON as `tracker diff --format json`."""
-    if code_set == "hcpcs":
-        result = api.diff(store, old, new)
-    else:
-        # The diff's field categories are HCPCS's so far; an ICD-10 diff is refused in one
-        # line rather than answered wrongly.
-        title = get_code_set(code_set).title
-        raise DiffUnavailable(f"diffs of {title} releases are not available on this server yet")
+    """The diff of two releases of `code_set`: the same JSON as `tracker diff --format json
+    --code-set CODE_SET` (labels are per code set: FY2020 is one of ICD-10-CM and of PCS)."""
+    result = api.diff(store, old, new, code_set=code_set)
     value: dict[str, Any] = json.loads(json.dumps(jsonout.diff_json(result), default=str))
     return value
-
-
-class DiffUnavailable(TrackerError):
-    """A diff the library cannot make yet (answered 400 with this message)."""
 
 
 def year_report_html(store: Store, year: int) -> str:
@@ -282,7 +273,7 @@ class Answers:
             if found is not None:
                 self._diffs.move_to_end(key)
                 return found
-        result = api.diff(self.store, old.display, new.display)
+        result = api.diff(self.store, old.display, new.display, code_set=new.code_set)
         with self._lock:
             self._diffs[key] = result
             while len(self._diffs) > self.size:
@@ -330,12 +321,13 @@ def impact_report(
         from_release=old.display,
         to_release=new.display,
         diff=answers.diff(old, new),
+        code_set=code_set,
     )
 
 
 def _release_of(store: Store, label: str, option: str, code_set: str, title: str) -> ReleaseInfo:
     try:
-        info = api.resolve(store, label)
+        info = api.resolve(store, label, code_set=code_set)
     except ReleaseError as exc:
         raise ReleaseError(f"{option} {label}: {exc}") from None
     if info.code_set != code_set:
@@ -414,6 +406,8 @@ def templates() -> Environment:
     env.filters["value"] = _shown
     env.filters["describe"] = describe
     env.filters["short"] = short_text
+    # `code|display_code(code_set.key)`: a stored code as people write it (E119 -> E11.9).
+    env.filters["display_code"] = lambda code, key: display_code(key, str(code))
     return env
 
 

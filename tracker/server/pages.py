@@ -7,6 +7,7 @@ assets; every view is a plain GET URL, so it can be bookmarked and shared.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tracker.codesets import get_code_set
 from tracker.server import impact_request, library
 from tracker.server.codesets import BY_KEY, CODE_SETS, CodeSet
 from tracker.server.errors import HTTPProblem, bad_request, not_found
@@ -93,31 +95,28 @@ def diff(
             raise not_found(f"release {label} is not a release of {code_set.title}")
     data = library.diff_json(store, old, new, code_set.key)
     changes = data["changes"]
+    rows = [_change_row(code_set.key, change) for change in changes]
     kinds = sorted({c["kind"] for c in changes})
     categories = sorted({cat for c in changes for cat in c["categories"]})
-    families = sorted({c["code"][:1] for c in changes})
+    present = {row.family for row in rows}
+    if code_set.key == "hcpcs":
+        families = sorted(present)
+    else:
+        # ICD-10 chapters (CM) and sections (PCS), in the code set's order.
+        families = [name for name in get_code_set(code_set.key).families if name in present]
     words = q.lower().split()
 
-    def keep(change: dict[str, Any]) -> bool:
+    def keep(row: _ChangeRow) -> bool:
+        change = row.change
         if kind and change["kind"] != kind:
             return False
         if category and category not in change["categories"]:
             return False
-        if family and not change["code"].startswith(family):
+        if family and row.family != family:
             return False
-        if words:
-            record = change["new"] or change["old"] or {}
-            text = " ".join(
-                [
-                    change["code"],
-                    record.get("long_description", ""),
-                    record.get("short_description", ""),
-                ]
-            ).lower()
-            return all(word in text for word in words)
-        return True
+        return all(word in row.text for word in words)
 
-    shown = [c for c in changes if keep(c)]
+    shown = [row for row in rows if keep(row)]
     return _render(
         "diff.html.j2",
         title=f"{code_set.title}: {data['old']['display']} → {data['new']['display']}",
@@ -128,6 +127,33 @@ def diff(
         categories=categories,
         families=families,
         chosen={"kind": kind, "category": category, "family": family, "q": q},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangeRow:
+    """One change of the diff JSON as the diff page lists it."""
+
+    change: dict[str, Any]
+    code: str  # as people write it (ICD-10-CM with its dot); the JSON keeps the stored form
+    description: str
+    family: str
+    text: str  # what the text filter searches, lower case
+
+
+def _change_row(key: str, change: dict[str, Any]) -> _ChangeRow:
+    record = change["new"] or change["old"] or {}
+    codes = get_code_set(key)
+    shown = codes.display_code(change["code"])
+    long_text = record.get("long_description") or record.get("long_title") or ""
+    short_text = record.get("short_description") or record.get("short_title") or ""
+    return _ChangeRow(
+        change=change,
+        code=shown,
+        description=long_text,
+        # HCPCS families are the code's first letter on this page, as before other code sets.
+        family=change["code"][:1] if key == "hcpcs" else codes.family(change["code"]),
+        text=" ".join([change["code"], shown, long_text, short_text]).lower(),
     )
 
 
