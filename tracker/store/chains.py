@@ -99,17 +99,28 @@ def fetch_rows(connection: Connection, sql: str, params: Sequence[Any]) -> list[
     callers as SQLAlchemy's own exceptions, so the store reports them as for any other query.
     """
     statement = _driver_sql(connection, sql)
-    dbapi = connection.dialect.loaded_dbapi
-    cursor = connection.connection.cursor()
+    values = tuple(params)
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    proxied = connection.connection
+    cursor = proxied.cursor()
     try:
-        cursor.execute(statement, tuple(params))
+        cursor.execute(statement, values)
         return list(cursor.fetchall())
     except dbapi.Error as exc:
+        # As SQLAlchemy does for its own statements: a dropped connection is not handed back
+        # to the pool, and the error says it was lost.
+        lost = dialect.is_disconnect(exc, proxied.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
         raise DBAPIError.instance(
-            statement, tuple(params), exc, dbapi.Error, dialect=connection.dialect
+            statement, values, exc, dbapi.Error, connection_invalidated=lost, dialect=dialect
         ) from exc
     finally:
-        cursor.close()
+        try:
+            cursor.close()
+        except dbapi.Error:
+            pass
 
 
 _ENTRY_HASHES = "SELECT code, record_hash FROM snapshot_entries WHERE release_id = ?"

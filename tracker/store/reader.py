@@ -234,12 +234,12 @@ def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, s
     bodies: dict[str, str] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
-        rows = connection.execute(
-            select(record_versions.c.hash, record_versions.c.body).where(
-                record_versions.c.hash.in_(chunk)
+        marks = ", ".join("?" * len(chunk))
+        bodies.update(
+            chains.fetch_rows(
+                connection, f"SELECT hash, body FROM record_versions WHERE hash IN ({marks})", chunk
             )
         )
-        bodies.update((record_hash, body) for record_hash, body in rows)
     return bodies
 
 
@@ -384,14 +384,35 @@ def code_entries(
 def all_entries(
     connection: Connection, release_ids: Iterable[int]
 ) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
-    """Every (release id, code, record hash) of the releases, and the bodies of those hashes."""
-    built = chains.rebuild_hashes(connection, release_ids)
+    """Every (release id, code, record hash) of the releases, and the bodies of those hashes.
+
+    The bodies are read link by link of the releases' chains (every hash of a snapshot is an
+    entry of one of its links), one query per link rather than one per few hundred hashes.
+    """
+    wanted = list(dict.fromkeys(release_ids))
+    links = chains.Links.load(connection)
+    built = chains.rebuild_hashes(connection, wanted, links)
     entries = [
         (release_id, code, record_hash)
         for release_id, snapshot in built.items()
         for code, record_hash in snapshot.items()
     ]
-    return entries, bodies_by_hash(connection, (h for _, _, h in entries))
+    needed = {record_hash for _, _, record_hash in entries}
+    members = dict.fromkeys(member for release_id in wanted for member in links.chain(release_id))
+    bodies: dict[str, str] = {}
+    for member in members:
+        bodies.update(
+            (record_hash, body)
+            for record_hash, body in chains.fetch_rows(connection, _ENTRY_BODIES, (member,))
+            if record_hash in needed
+        )
+    return entries, bodies
+
+
+_ENTRY_BODIES = (
+    "SELECT v.hash, v.body FROM snapshot_entries e"
+    " JOIN record_versions v ON v.hash = e.record_hash WHERE e.release_id = ?"
+)
 
 
 def attachments(connection: Connection, release_id: int) -> list[Attachment]:
