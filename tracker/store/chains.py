@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +118,8 @@ def fetch_rows(connection: Connection, sql: str, params: Sequence[Any]) -> list[
             statement, values, exc, dbapi.Error, connection_invalidated=lost, dialect=dialect
         ) from exc
     finally:
-        try:
+        with suppress(dbapi.Error):
             cursor.close()
-        except dbapi.Error:
-            pass
 
 
 _ENTRY_HASHES = "SELECT code, record_hash FROM snapshot_entries WHERE release_id = ?"
