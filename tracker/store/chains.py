@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, null, select
@@ -136,33 +137,38 @@ class SnapshotCache:
     A stored release never changes (every table is append-only), so a snapshot rebuilt once
     stays right for as long as the store is open; a later release of the same chain then costs
     a copy of its cached ancestor plus its own delta instead of the whole chain. Bounded: an
-    ICD-10 snapshot is ~100k entries.
+    ICD-10 snapshot is ~100k entries. A served store is shared by worker threads, hence the lock.
     """
 
     def __init__(self, size: int = 6) -> None:
         self.size = size
         self._hashes: OrderedDict[int, dict[str, str]] = OrderedDict()
         self._actions: dict[int, dict[str, str]] = {}
+        self._lock = Lock()
 
     def get(self, release_id: int) -> dict[str, str] | None:
-        found = self._hashes.get(release_id)
-        if found is not None:
-            self._hashes.move_to_end(release_id)
-        return found
+        with self._lock:
+            found = self._hashes.get(release_id)
+            if found is not None:
+                self._hashes.move_to_end(release_id)
+            return found
 
     def put(self, release_id: int, hashes: dict[str, str]) -> None:
-        self._hashes[release_id] = hashes
-        self._hashes.move_to_end(release_id)
-        while len(self._hashes) > self.size:
-            evicted, _ = self._hashes.popitem(last=False)
-            self._actions.pop(evicted, None)
+        with self._lock:
+            self._hashes[release_id] = hashes
+            self._hashes.move_to_end(release_id)
+            while len(self._hashes) > self.size:
+                evicted, _ = self._hashes.popitem(last=False)
+                self._actions.pop(evicted, None)
 
     def actions(self, release_id: int) -> dict[str, str] | None:
-        return self._actions.get(release_id)
+        with self._lock:
+            return self._actions.get(release_id)
 
     def put_actions(self, release_id: int, actions: dict[str, str]) -> None:
-        if release_id in self._hashes:
-            self._actions[release_id] = actions
+        with self._lock:
+            if release_id in self._hashes:
+                self._actions[release_id] = actions
 
 
 def rebuild_hashes(
@@ -175,8 +181,8 @@ def rebuild_hashes(
 
     Each chain is folded from the nearest release already rebuilt (in this call or in `cache`),
     so releases sharing a chain prefix share the work and a cached parent leaves only the
-    release's own delta to read. Every dict returned is the caller's to keep but not to change:
-    it may be the cache's own.
+    release's own delta to read. Without `cache` every dict returned is new; with it, one may be
+    the cache's own: read it, never change it.
     """
     wanted = list(dict.fromkeys(release_ids))
     if not wanted:
