@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -214,9 +223,9 @@ def members(connection: Connection, release_id: int) -> list[Row[Any]]:
 
 
 def snapshot_hashes(connection: Connection, release_id: int) -> dict[str, str]:
-    """Every code's record hash in the release (rebuilt from its delta chain)."""
-    entries = chains.rebuild(connection, [release_id])[release_id]
-    return {code: record_hash for code, (record_hash, _) in entries.items()}
+    """Every code's record hash in the release, rebuilt from its delta chain (a new dict, read
+    afresh: verification must see what is stored now)."""
+    return chains.rebuild_hashes(connection, [release_id])[release_id]
 
 
 def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, str]:
@@ -225,12 +234,12 @@ def bodies_by_hash(connection: Connection, hashes: Iterable[str]) -> dict[str, s
     bodies: dict[str, str] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
-        rows = connection.execute(
-            select(record_versions.c.hash, record_versions.c.body).where(
-                record_versions.c.hash.in_(chunk)
+        marks = ", ".join("?" * len(chunk))
+        bodies.update(
+            chains.fetch_rows(
+                connection, f"SELECT hash, body FROM record_versions WHERE hash IN ({marks})", chunk
             )
         )
-        bodies.update((record_hash, body) for record_hash, body in rows)
     return bodies
 
 
@@ -250,18 +259,67 @@ def records_by_hash(
     }
 
 
+class _Actions(Mapping[str, str]):
+    """A snapshot's action letters, read from the store the first time they are asked for.
+
+    Only HCPCS reconciliation asks; an ICD-10 diff never does, and skipping the lookup of
+    every record version's action saves most of an ICD-10 snapshot's load.
+    """
+
+    __slots__ = ("_load", "_loaded")
+
+    def __init__(self, load: Callable[[], dict[str, str]]) -> None:
+        self._load = load
+        self._loaded: dict[str, str] | None = None
+
+    @property
+    def _actions(self) -> dict[str, str]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def __getitem__(self, code: str) -> str:
+        return self._actions[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._actions)
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._actions
+
+    def get(self, code: str, default: Any = None) -> Any:
+        return self._actions.get(code, default)
+
+    def items(self) -> ItemsView[str, str]:
+        return self._actions.items()
+
+    def keys(self) -> KeysView[str]:
+        return self._actions.keys()
+
+    def values(self) -> ValuesView[str]:
+        return self._actions.values()
+
+
 def load_snapshot(
-    engine: Engine, info: ReleaseInfo, cache: dict[str, CodeRecord] | None = None
+    engine: Engine,
+    info: ReleaseInfo,
+    cache: dict[str, CodeRecord] | None = None,
+    *,
+    snapshots: chains.SnapshotCache | None = None,
+    links: chains.Links | None = None,
 ) -> Snapshot[CodeRecord]:
     """A snapshot whose records are fetched from the store only when asked for.
 
     Record versions never change once stored, so decoded ones can be kept in `cache` (shared by
-    the snapshots of one store) and a year of diffs decodes each version once.
+    the snapshots of one store) and a year of diffs decodes each version once; for the same
+    reason rebuilt code -> hash maps can be kept in `snapshots`, and a release whose parent is
+    kept reads only its own delta.
     """
     with engine.connect() as connection:
-        entries = chains.rebuild(connection, [info.id])[info.id]
-    hashes = {code: record_hash for code, (record_hash, _) in entries.items()}
-    actions = {code: action for code, (_, action) in entries.items()}
+        hashes = chains.rebuild_hashes(connection, [info.id], links, snapshots)[info.id]
     decoded: dict[str, CodeRecord] = cache if cache is not None else {}
 
     def load(codes: Iterable[str]) -> Mapping[str, CodeRecord]:
@@ -272,7 +330,16 @@ def load_snapshot(
                 decoded.update(records_by_hash(conn, missing, info.code_set))
         return {code: decoded[h] for code, h in wanted.items()}
 
-    return Snapshot(info=info, hashes=hashes, loader=load, actions=actions)
+    def load_actions() -> dict[str, str]:
+        known = snapshots.actions(info.id) if snapshots is not None else None
+        if known is None:
+            with engine.connect() as conn:
+                known = chains.rebuild_actions(conn, info.id, hashes, links)
+            if snapshots is not None:
+                snapshots.put_actions(info.id, known)
+        return known
+
+    return Snapshot(info=info, hashes=hashes, loader=load, actions=_Actions(load_actions))
 
 
 def record_in_release(connection: Connection, release: ReleaseInfo, code: str) -> CodeRecord | None:
@@ -317,14 +384,35 @@ def code_entries(
 def all_entries(
     connection: Connection, release_ids: Iterable[int]
 ) -> tuple[list[tuple[int, str, str]], dict[str, str]]:
-    """Every (release id, code, record hash) of the releases, and the bodies of those hashes."""
-    built = chains.rebuild(connection, release_ids)
+    """Every (release id, code, record hash) of the releases, and the bodies of those hashes.
+
+    The bodies are read link by link of the releases' chains (every hash of a snapshot is an
+    entry of one of its links), one query per link rather than one per few hundred hashes.
+    """
+    wanted = list(dict.fromkeys(release_ids))
+    links = chains.Links.load(connection)
+    built = chains.rebuild_hashes(connection, wanted, links)
     entries = [
         (release_id, code, record_hash)
         for release_id, snapshot in built.items()
-        for code, (record_hash, _) in snapshot.items()
+        for code, record_hash in snapshot.items()
     ]
-    return entries, bodies_by_hash(connection, (h for _, _, h in entries))
+    needed = {record_hash for _, _, record_hash in entries}
+    members = dict.fromkeys(member for release_id in wanted for member in links.chain(release_id))
+    bodies: dict[str, str] = {}
+    for member in members:
+        bodies.update(
+            (record_hash, body)
+            for record_hash, body in chains.fetch_rows(connection, _ENTRY_BODIES, (member,))
+            if record_hash in needed
+        )
+    return entries, bodies
+
+
+_ENTRY_BODIES = (
+    "SELECT v.hash, v.body FROM snapshot_entries e"
+    " JOIN record_versions v ON v.hash = e.record_hash WHERE e.release_id = ?"
+)
 
 
 def attachments(connection: Connection, release_id: int) -> list[Attachment]:

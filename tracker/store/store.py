@@ -73,6 +73,8 @@ class Store:
         )
         # Decoded record versions by hash: immutable once stored, so safe to keep.
         self._records: dict[str, CodeRecord] = {}
+        # Rebuilt snapshots (code -> hash) by release id, for the same reason.
+        self._snapshots = chains.SnapshotCache()
         self._releases: list[ReleaseInfo] = []
         self._by_code_set: dict[str, list[ReleaseInfo]] = {}
         self._release_token: tuple[int, int] | None = None
@@ -174,7 +176,9 @@ class Store:
 
     @_faults()
     def snapshot(self, release: ReleaseInfo) -> Snapshot[CodeRecord]:
-        return reader.load_snapshot(self.engine, release, self._records)
+        return reader.load_snapshot(
+            self._reader, release, self._records, snapshots=self._snapshots, links=self._links
+        )
 
     @_faults()
     def snapshot_hashes(self, release: ReleaseInfo) -> dict[str, str]:
