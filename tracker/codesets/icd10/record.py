@@ -19,7 +19,7 @@ CodeSet = Literal["icd10cm", "icd10pcs"]
 # The canonical encoding (see `Icd10Record.canonical_json`) and the json module's own C string
 # encoder for its fast path, which gives the same bytes for a `str` (and refuses anything else).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-_ENCODE: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_ENCODE: Callable[[str], str] = json.encoder.encode_basestring_ascii
 CODE_SETS: tuple[CodeSet, ...] = ("icd10cm", "icd10pcs")
 
 
