@@ -1,3 +1,3 @@
-"""tracker: a versioned change tracker for the CMS HCPCS Level II code set."""
+"""tracker: a versioned change tracker for HCPCS Level II, ICD-10-CM and ICD-10-PCS."""
 
 __version__ = "0.1.0"

@@ -22,8 +22,9 @@ from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
 from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
 from tracker.codesets.hcpcs.transreport import ReportCheck
+from tracker.comparison import diff_releases
 from tracker.dates import parse_service_date
-from tracker.diff import Category, ReleaseDiff, YearDiff, diff_snapshots, filter_diff
+from tracker.diff import Category, ReleaseDiff, YearDiff, filter_diff
 from tracker.diff import diff_year as year_diff
 from tracker.errors import ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
@@ -316,29 +317,10 @@ def diff(
     prefix: str = "",
     code_set: str | None = None,
 ) -> ReleaseDiff:
-    """Every change from release `old` to release `new`, reconciling `new`'s action codes
-    when `old` is the release they describe changes since (`tracker.codesets.hcpcs.calendar`);
-    with `categories` or `prefix`, only that part of it (`filter_diff`)."""
-    chosen = choose_code_set(store, code_set, labels=[old, new])
-    old_info = store.resolve(old, chosen)
-    new_info = store.resolve(new, chosen)
-    if old_info.id == new_info.id:
-        raise ReleaseError(f"{old} and {new} are the same release ({old_info.display}); name two")
-    if old_info.code_set != new_info.code_set:
-        raise ReleaseError(
-            f"{old_info.display} ({old_info.code_set}) and {new_info.display}"
-            f" ({new_info.code_set}) are releases of different code sets"
-        )
-    stored = {info.label for info in store.current_releases(chosen)}
-    result = diff_snapshots(store.snapshot(old_info), store.snapshot(new_info), stored=stored)
-    result = replace(
-        result,
-        transaction_report=companions.report_check(store, new_info),
-        corrections=companions.corrections_listings(store, new_info),
-    )
-    if categories or prefix:
-        return filter_diff(result, categories=categories, prefix=prefix)
-    return result
+    """Every change from release `old` to release `new`, reconciling what the publisher
+    declared about `new` when `old` is the release the declaration counts from; with
+    `categories` or `prefix`, only that part of it (`tracker.comparison`)."""
+    return diff_releases(store, old, new, categories=categories, prefix=prefix, code_set=code_set)
 
 
 def filter_year(
@@ -525,21 +507,15 @@ def codes_as_of(
 ) -> list[CodeState]:
     """The code set as it stood on a date: every code's state, filtered by status (and with
     `billable_only`, only codes that may be billed: no ICD-10 headers)."""
-    if status not in ("all", *(s.value for s in Status)):
-        raise ReleaseError(
-            f"status {status!r} is not active, terminated, removed, not yet effective or all"
-        )
-    day = _as_date(on)
-    chosen = choose_code_set(store, code_set, labels=[known_at])
-    index = query.CodeIndex.load(store, known_at, chosen)
-    start = (get_code_set(chosen).normalize_code(prefix) if prefix.strip() else None) or prefix
-    states = (index.state(code, day) for code in index.codes(start))
-    return [
-        state
-        for state in states
-        if (status == "all" or state.status.value == status)
-        and not (billable_only and state.claim_status is not None)
-    ]
+    return query.codes_as_of(
+        store,
+        _as_date(on),
+        prefix=prefix,
+        status=status,
+        known_at=known_at,
+        code_set=code_set,
+        billable_only=billable_only,
+    )
 
 
 def validate(

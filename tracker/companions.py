@@ -7,15 +7,18 @@ kind `correction` (lineage: `base_release_id`, the file attached), as far as its
 applied unambiguously, and otherwise kept with the release and listed.
 
 Both are CMS's companions of HCPCS releases, read by the HCPCS package; a release of another
-code set has none.
+code set has none. An ICD-10 release's declared changes (its addenda) are inside its own source
+and read from there again when a diff needs them (`declared_changes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tracker.attachments import Attachment, AttachmentRole, NewAttachment
+from tracker.codesets import get_code_set
 from tracker.codesets.base import CodeRecord, ParsedRelease, SourceFile, SourceMember, snapshot_hash
 from tracker.codesets.hcpcs.corrections import Application, CorrectionsListing, apply_corrections
 from tracker.codesets.hcpcs.filenames import infer_label
@@ -261,6 +264,34 @@ def _listing(store: Store, info: ReleaseInfo, attachment: Attachment) -> Correct
         note=attachment.note or "",
         rows=tuple(outcome.describe() for outcome in applied.outcomes),
     )
+
+
+def declared_changes(store: Store, old: ReleaseInfo, new: ReleaseInfo) -> dict[str, Any]:
+    """What a diff of `old` -> `new` needs beyond the two snapshots, for a code set without
+    end dates (ICD-10), as `diff_snapshots` keyword arguments: the addenda of `new` (its
+    declared changes, read again from the stored source: the store keeps its bytes, so they
+    are never stored twice), and how to find an added code's record in the stored releases
+    before `old` (for reused codes). HCPCS declares its changes in its records: nothing."""
+    if get_code_set(new.code_set).has_end_dates:
+        return {}
+    from tracker.codesets.icd10.compare import addenda_from_source
+
+    before = [
+        info
+        for info in store.current_releases(old.code_set)
+        if info.effective_date < old.effective_date
+    ]
+
+    def earlier(codes: Sequence[str]) -> dict[str, tuple[ReleaseInfo, CodeRecord]]:
+        if not before:
+            return {}
+        found = store.code_timelines(list(codes), before)
+        return {code: (rows[-1].release, rows[-1].record) for code, rows in found.items() if rows}
+
+    return {
+        "declared": addenda_from_source(new.source_name, store.source_bytes(new)),
+        "earlier": earlier,
+    }
 
 
 def verify_correction(store: Store, info: ReleaseInfo) -> list[str]:

@@ -41,7 +41,7 @@ from tracker.codesets.icd10.conversion import (
 from tracker.codesets.icd10.record import CODE_SETS, code_set_of
 from tracker.companions import Kept
 from tracker.errors import ReleaseError, SourceError, TrackerError
-from tracker.release import ReleaseInfo
+from tracker.release import ReleaseInfo, known_at_in
 from tracker.store import Store
 from tracker.validity import Closure, ValidityInterval
 
@@ -182,9 +182,8 @@ def replacements_between(
     """For codes deleted between releases `old` and `new` (a diff's deleted codes), the new
     codes the conversion tables known at `new` link them to, dated in (old, new]: what a
     report lists beside each deleted code. Codes with no link are left out."""
-    from tracker.query import knowledge_releases
-
-    crosswalk = load_crosswalk(store, knowledge_releases(store, new.label, new.code_set))
+    known = known_at_in(store.all_releases(new.code_set), new.label, new.code_set)
+    crosswalk = load_crosswalk(store, known)
     found = {
         code: crosswalk.replacements(code, old.effective_date, new.effective_date) for code in codes
     }

@@ -3,8 +3,9 @@
 A billing team does not read every change of a release; it needs to know which of its own
 codes (a fee schedule, a charge master, a value set) changed, ended or were replaced, and by
 what. `impact` answers that for a list of codes between two releases, from the release diff
-(`api.diff`: the same changes, categories and flags as `tracker diff`) and each code's state on
-the later release's effective date (`api.code_state`, as known at that release), with the
+(`tracker.comparison`: the same changes, categories and flags as `tracker diff`) and each
+code's state on the later release's effective date (`tracker.query`, as known at that
+release), with the
 replacement chain of every code that is no longer valid then (`tracker.replacements`).
 
 Each listed code gets one kind, decided in this order:
@@ -35,11 +36,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from tracker import api
-from tracker.api import CodeState, Status
+from tracker import query
 from tracker.codelist import CodeList, Duplicate, ListedCode
+from tracker.codeset_choice import choose_code_set
+from tracker.comparison import diff_releases
 from tracker.diff import ChangeKind, CodeChange, FieldChange, Flag, ReleaseDiff
 from tracker.errors import ReleaseError
+from tracker.query import CodeState, Status
 from tracker.release import ReleaseInfo
 from tracker.replacements import ReplacementChain, replacement_chain
 from tracker.store import Store
@@ -274,16 +277,19 @@ def impact(
         )
     if diff is not None and (diff.old.id, diff.new.id) != (old.id, new.id):
         raise ValueError(f"the diff given is not {old.display} → {new.display}")
-    result = diff if diff is not None else api.diff(store, old.display, new.display)
+    result = (
+        diff
+        if diff is not None
+        else diff_releases(store, old.display, new.display, code_set=new.code_set)
+    )
     on = new.effective_date
     known_at = new.display
     # A code is looked up as listed: `g0202` or `G 0202` is a near miss, not the code.
     names = [entry.code for entry in listed if _canonical(entry.code)]
-    at_new = _states(store, names, on, known_at)
+    at_new = _states(store, names, on, known_at, new.code_set)
     # Codes that `new` does not know of yet may be in later releases.
-    later = _states(
-        store, [c for c in names if at_new[c].status is Status.UNKNOWN], on, known_at=None
-    )
+    unseen = [c for c in names if at_new[c].status is Status.UNKNOWN]
+    later = _states(store, unseen, on, None, new.code_set)
     unknown = len(names) < len(listed) or any(s.status is Status.UNKNOWN for s in later.values())
     suggest = _Suggester(store, new, on) if unknown else None
     changes = {change.code: change for change in result.changes}
@@ -325,7 +331,7 @@ def _listed(codes: CodeList | Sequence[str]) -> list[ListedCode]:
 
 def _resolve(store: Store, label: str | None, option: str) -> ReleaseInfo:
     try:
-        return api.resolve(store, label)
+        return store.resolve(label, choose_code_set(store, None, labels=[label]))
     except ReleaseError as exc:
         if label is None:
             raise
@@ -336,7 +342,7 @@ def _previous(store: Store, new: ReleaseInfo) -> ReleaseInfo:
     """The latest current release effective before `new` (of the same code set)."""
     earlier = [
         info
-        for info in api.current_releases(store)
+        for info in store.current_releases(new.code_set)
         if info.effective_date < new.effective_date and info.code_set == new.code_set
     ]
     if not earlier:
@@ -348,16 +354,19 @@ def _previous(store: Store, new: ReleaseInfo) -> ReleaseInfo:
 
 
 def _states(
-    store: Store, codes: Sequence[str], on: date, known_at: str | None
+    store: Store, codes: Sequence[str], on: date, known_at: str | None, code_set: str
 ) -> dict[str, CodeState]:
     """Each code's state on `on`; one bulk pass for long lists, a lookup per code otherwise."""
     if len(codes) > _BULK_THRESHOLD:
-        bulk = {s.code: s for s in api.codes_as_of(store, on, status="all", known_at=known_at)}
+        every = query.codes_as_of(store, on, known_at=known_at, code_set=code_set)
+        bulk = {s.code: s for s in every}
         return {
-            code: bulk[code] if code in bulk else api.code_state(store, code, on, known_at=known_at)
+            code: bulk[code]
+            if code in bulk
+            else query.code_state(store, code, on, known_at, code_set)
             for code in codes
         }
-    return {code: api.code_state(store, code, on, known_at=known_at) for code in codes}
+    return {code: query.code_state(store, code, on, known_at, code_set) for code in codes}
 
 
 def _entry(
@@ -439,8 +448,11 @@ class _Suggester:
     """
 
     def __init__(self, store: Store, new: ReleaseInfo, on: date) -> None:
-        in_new = {s.code for s in api.codes_as_of(store, on, status="all", known_at=new.display)}
-        anywhere = {s.code for s in api.codes_as_of(store, on, status="all")}
+        code_set = new.code_set
+        in_new = {
+            s.code for s in query.codes_as_of(store, on, known_at=new.display, code_set=code_set)
+        }
+        anywhere = {s.code for s in query.codes_as_of(store, on, code_set=code_set)}
         self._tiers = (in_new, anywhere - in_new)
 
     def near(self, code: str) -> tuple[str, ...]:

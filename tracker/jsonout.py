@@ -96,6 +96,17 @@ def change_json(change: CodeChange) -> dict[str, Any]:
             }
             for fc in change.fields
         ],
+        # A re-added code (ICD-10): its record in the last stored release before the old one.
+        **(
+            {
+                "earlier": {
+                    "release": change.earlier[0].display,
+                    "record": change.earlier[1].to_dict(),
+                }
+            }
+            if change.earlier is not None
+            else {}
+        ),
     }
 
 
@@ -159,6 +170,8 @@ def diff_json(diff: ReleaseDiff) -> dict[str, Any]:
             if diff.corrections
             else {}
         ),
+        # ICD-10: the new release's addenda and their counts against the diff's.
+        **({"addenda": diff.addenda.to_dict()} if diff.addenda is not None else {}),
     }
 
 

@@ -32,12 +32,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Generic
 
+from tracker.codeset_choice import choose_code_set
 from tracker.codesets import DEFAULT_CODE_SET, CodeSet, get_code_set
 from tracker.codesets.base import CodeRecord, RecordT
 from tracker.crosswalk import EMPTY as EMPTY_CROSSWALK
 from tracker.crosswalk import Crosswalk, load_crosswalk
 from tracker.errors import ReleaseError
-from tracker.release import ReleaseInfo, current_in, latest_in, resolve_in
+from tracker.release import ReleaseInfo, known_at_in
 from tracker.store import Store
 from tracker.validity import Closure, Opening, ValidityInterval, build_intervals, interval_at
 
@@ -258,24 +259,9 @@ def _meaning_index(code_set: CodeSet, timeline: Timeline, dates: Sequence[date],
 def knowledge_releases(
     store: Store, known_at: str | None, code_set: str = DEFAULT_CODE_SET
 ) -> list[ReleaseInfo]:
-    """The releases that count as known at K: non-retracted, latest issue per label, ≤ K.
-
-    K itself counts even when it was retracted later: "as known at 2020-APR" asks what the
-    2020-APR file said, which a later retraction does not change (the other retracted releases
-    stay out). A label whose issues are all retracted means its latest issue.
-    """
-    infos = store.all_releases(code_set)  # one freshness check serves the whole lookup
-    if known_at is None:
-        target = latest_in(infos)
-    else:
-        target = resolve_in(infos, known_at, allow_retracted=True, code_set=code_set)
-    releases = [
-        info
-        for info in current_in(infos)
-        if info.label != target.label and info.effective_date <= target.effective_date
-    ]
-    releases.append(target)
-    return sorted(releases, key=lambda info: (info.effective_date, info.label))
+    """The releases that count as known at K (`tracker.release.known_at_in`), read from the
+    store with one freshness check for the whole lookup."""
+    return known_at_in(store.all_releases(code_set), known_at, code_set)
 
 
 def _normalized(code_set: str, code: str) -> str:
@@ -533,3 +519,32 @@ class CodeIndex:
     def codes(self, prefix: str = "") -> Iterable[str]:
         wanted = prefix.strip().upper()
         return sorted(code for code in self.timelines if code.startswith(wanted))
+
+
+def codes_as_of(
+    store: Store,
+    on: date,
+    *,
+    prefix: str = "",
+    status: str = "all",
+    known_at: str | None = None,
+    code_set: str | None = None,
+    billable_only: bool = False,
+) -> list[CodeState[CodeRecord]]:
+    """The code set as it stood on `on`: every code's state (those starting with `prefix`),
+    filtered by status (`all`, or a `Status` value) and with `billable_only`, only codes that
+    may be billed (no ICD-10 headers)."""
+    if status not in ("all", *(s.value for s in Status)):
+        raise ReleaseError(
+            f"status {status!r} is not active, terminated, removed, not yet effective or all"
+        )
+    chosen = choose_code_set(store, code_set, labels=[known_at])
+    index = CodeIndex.load(store, known_at, chosen)
+    start = (get_code_set(chosen).normalize_code(prefix) if prefix.strip() else None) or prefix
+    states = (index.state(code, on) for code in index.codes(start))
+    return [
+        state
+        for state in states
+        if (status == "all" or state.status.value == status)
+        and not (billable_only and state.claim_status is not None)
+    ]

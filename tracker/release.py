@@ -258,3 +258,26 @@ def latest_in(infos: list[ReleaseInfo]) -> ReleaseInfo:
     if not current:
         raise ReleaseError("no releases are stored yet; run `tracker ingest FILE` first")
     return current[-1]
+
+
+def known_at_in(
+    infos: list[ReleaseInfo], known_at: str | None, code_set: str = DEFAULT_CODE_SET
+) -> list[ReleaseInfo]:
+    """Among `infos` (every stored release of a code set), those that count as known at K:
+    non-retracted, latest issue per label, effective no later than K, in time order.
+
+    K itself counts even when it was retracted later: "as known at 2020-APR" asks what the
+    2020-APR file said, which a later retraction does not change (the other retracted releases
+    stay out). A label whose issues are all retracted means its latest issue.
+    """
+    if known_at is None:
+        target = latest_in(infos)
+    else:
+        target = resolve_in(infos, known_at, allow_retracted=True, code_set=code_set)
+    releases = [
+        info
+        for info in current_in(infos)
+        if info.label != target.label and info.effective_date <= target.effective_date
+    ]
+    releases.append(target)
+    return sorted(releases, key=lambda info: (info.effective_date, info.label))

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tracker.codesets import get_code_set
 from tracker.codesets.base import CodeRecord
-from tracker.diff import Category, ReleaseDiff, YearDiff
+from tracker.diff import Category, ChangeKind, ReleaseDiff, YearDiff
 from tracker.errors import printable
 from tracker.query import Status
 from tracker.validity import Closure, ValidityInterval
@@ -303,6 +303,8 @@ def short(value: object, width: int = 60) -> str:
     anything longer than `width` cut with `…`."""
     if value is None or value == "" or value == ():
         return "—"
+    if isinstance(value, bool):
+        return "1 (billable)" if value else "0 (header)"  # ICD-10's flag, as files write it
     if isinstance(value, tuple | list):
         text = " ".join(str(item) for item in value)
     elif hasattr(value, "isoformat"):
@@ -317,8 +319,9 @@ def diff_blocks(result: ReleaseDiff) -> list[Block]:
     counts per kind and category, each change field by field, the reconciliation's findings,
     and CMS's transaction report and corrections kept with the new release."""
     reconciliation = result.reconciliation
+    declared = "addenda" if result.addenda is not None else "action codes"
     status = (
-        f"reconciled: its action codes describe the changes since {reconciliation.reference}"
+        f"reconciled: its {declared} describe the changes since {reconciliation.reference}"
         if reconciliation.reconciled
         else reconciliation.reason
     )
@@ -328,55 +331,120 @@ def diff_blocks(result: ReleaseDiff) -> list[Block]:
         f" ({result.new.effective_date.isoformat()}), {status}"
     ]
     summary = result.summary_counts()
-    blocks.append(
-        f"{summary['added']} codes added, {summary['changed']} codes changed,"
-        f" {summary['action_only']} with only the action code or its date changed,"
-        f" {summary['unchanged']} unchanged"
-        + (
-            f" ({summary['representation_only']} written differently, same meaning)"
-            if summary["representation_only"]
-            else ""
+    if result.addenda is not None or ChangeKind.DELETED in result.kinds:
+        blocks.append(_presence_summary(result))
+    else:
+        blocks.append(
+            f"{summary['added']} codes added, {summary['changed']} codes changed,"
+            f" {summary['action_only']} with only the action code or its date changed,"
+            f" {summary['unchanged']} unchanged"
+            + (
+                f" ({summary['representation_only']} written differently, same meaning)"
+                if summary["representation_only"]
+                else ""
+            )
         )
-    )
     counts = Table(show_edge=False, pad_edge=False, title=None)
     counts.add_column("kind")
     counts.add_column("codes", justify="right")
-    for category in Category:
+    categories = result.categories
+    for category in categories:
         counts.add_column(category.value, justify="right")
     by_category = result.counts_by_kind_category()
     for kind, n in result.counts_by_kind().items():
         row = [kind.value, str(n)]
-        row += [str(by_category[kind][category] or "") for category in Category]
+        row += [str(by_category[kind][category] or "") for category in categories]
         counts.add_row(*row)
     blocks.append(counts)
     if result.changes:
         blocks.append(
             columns(("code", "kind", "field", "old", "new", "flags"), _change_rows(result))
         )
+    blocks.extend(addenda_lines(result))
     if result.findings:
+        show = get_code_set(result.code_set).display_code
         blocks.append(f"\nreconciliation: {len(result.findings)} findings")
         blocks.append(
             "\n".join(
-                printable(f"  {finding.code}  {finding.message}") for finding in result.findings
+                printable(f"  {show(finding.code)}  {finding.message}")
+                for finding in result.findings
             )
         )
     blocks.extend(companion_lines(result))
     return blocks
 
 
+def _presence_summary(result: ReleaseDiff) -> str:
+    """The headline of a diff of a code set without end dates (ICD-10): codes added, deleted,
+    switched between billable and header, and with a title revised."""
+    counts = result.counts_by_kind()
+    switched = sum(1 for change in result.changes if change.field("billable") is not None)
+    revised = sum(
+        1 for change in result.changes if any(fc.category is Category.TITLE for fc in change.fields)
+    )
+    return (
+        f"{counts[ChangeKind.ADDED]} codes added, {counts[ChangeKind.DELETED]} deleted,"
+        f" {switched} switched between billable and header, {revised} with a title revised,"
+        f" {counts[ChangeKind.UNCHANGED]} unchanged"
+    )
+
+
+def addenda_lines(result: ReleaseDiff) -> list[str]:
+    """ICD-10: the new release's addenda (lines per action) against the diff in the same terms,
+    and the summary's counts per section (billable codes, headers) against the diff's."""
+    check = result.addenda
+    if check is None:
+        return []
+    state = (
+        "agree with the diff"
+        if check.agrees
+        else "disagree with the diff"
+        if check.comparable
+        else "not comparable (see above)"
+    )
+    lines = [
+        "",
+        printable(f"addenda {check.file}: {state}"),
+        "  lines:    " + _action_counts(check.declared),
+        "  the diff: " + _action_counts(check.observed),
+    ]
+    for section in check.sections:
+        lines.append(
+            f"  summary, {section.section}: "
+            + ", ".join(
+                f"{name.replace('_', ' ')} {_pair(section.declared[name], section.observed[name])}"
+                for name in section.observed
+            )
+        )
+    return lines
+
+
+def _action_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{action} {n}" for action, n in counts.items())
+
+
+def _pair(declared: int | None, observed: int) -> str:
+    """`12` when the addenda and the diff agree, else `declared 12 / diff 14`."""
+    if declared == observed:
+        return str(observed)
+    return f"declared {'—' if declared is None else declared} / diff {observed}"
+
+
 def _change_rows(result: ReleaseDiff) -> list[list[str]]:
+    code_set = get_code_set(result.code_set)
     rows: list[list[str]] = []
     for change in result.changes:
         flags = ",".join(sorted(flag.value for flag in change.flags))
+        code = code_set.display_code(change.code)
         if not change.fields:
             record = change.new or change.old
-            description = record.long_description if record else ""
-            rows.append([change.code, change.kind.value, "", "", short(description), flags])
+            description = code_set.describe(record) if record else ""
+            rows.append([code, change.kind.value, "", "", short(description), flags])
             continue
         for index, field_change in enumerate(change.fields):
             rows.append(
                 [
-                    change.code if index == 0 else "",
+                    code if index == 0 else "",
                     change.kind.value if index == 0 else "",
                     field_change.field,
                     short(field_change.old),

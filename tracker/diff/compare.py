@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracker.codesets import get_code_set
@@ -55,11 +55,16 @@ from tracker.diff.model import (
 from tracker.diff.reconcile import Reference, decide_reconciliation, reconcile
 from tracker.diff.wording import REUSE_SIMILARITY_THRESHOLD, description_similarity, is_cosmetic
 from tracker.errors import ReleaseError
-from tracker.release import Snapshot
+from tracker.release import ReleaseInfo, Snapshot
 
 if TYPE_CHECKING:
     # The diff's model carries HCPCS records (see `tracker.diff.model`); only for annotations.
     from tracker.codesets.hcpcs.record import Record
+    from tracker.codesets.icd10.addenda import Addenda
+
+EarlierRecords = Callable[[Sequence[str]], Mapping[str, tuple[ReleaseInfo, CodeRecord]]]
+"""For codes, the last record of each in a stored release before the diff's old one (codes
+found in none are left out)."""
 
 # The code set whose fields `diff_records` compares unless told otherwise.
 DEFAULT_CODE_SET = "hcpcs"
@@ -103,8 +108,17 @@ def diff_snapshots(
     stored: Collection[str] | None = None,
     reference: Reference | None = None,
     fields: Sequence[FieldSpec] | None = None,
+    declared: Addenda | None = None,
+    earlier: EarlierRecords | None = None,
 ) -> ReleaseDiff:
-    """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s action codes.
+    """Diff release `old` -> `new`; with `reconciling`, also reconcile `new`'s declared changes.
+
+    HCPCS declares its changes in each record's action code; ICD-10 in the addenda of the new
+    release (`declared`, read from its source: see `tracker.codesets.icd10.compare`). A code set
+    without end dates (ICD-10) deletes the codes the new release no longer carries (`deleted`,
+    where HCPCS's are `purged`), and an added code that a stored release before `old` carried
+    with another meaning is flagged reused: `earlier` looks those records up (None: no history
+    known).
 
     The action codes are reconciled only when `old` is their reference
     (`tracker.codesets.hcpcs.calendar`;
@@ -122,15 +136,21 @@ def diff_snapshots(
             f"cannot diff {old.info.display} ({old.info.code_set}) with"
             f" {new.info.display} ({new.info.code_set}): different code sets"
         )
+    code_set = get_code_set(new.info.code_set)
+    if not code_set.has_end_dates:
+        return _diff_by_presence(
+            old,
+            new,
+            fields if fields is not None else code_set.fields,
+            reconciling=reconciling,
+            stored=stored,
+            declared=declared,
+            earlier=earlier,
+        )
     old_hashes, new_hashes = old.hashes, new.hashes
-    added = sorted(code for code in new_hashes if code not in old_hashes)
-    purged = sorted(code for code in old_hashes if code not in new_hashes)
-    differing = sorted(
-        code for code, digest in new_hashes.items() if old_hashes.get(code, digest) != digest
-    )
-    unchanged = len(new_hashes) - len(added) - len(differing)
+    added, purged, differing, unchanged = _partition(old_hashes, new_hashes)
 
-    compared = fields if fields is not None else get_code_set(new.info.code_set).fields
+    compared = fields if fields is not None else code_set.fields
     decision, every_new = decide_reconciliation(
         old, new, reconciling=reconciling, stored=stored, reference=reference
     )
@@ -155,14 +175,10 @@ def diff_snapshots(
         CodeChange(code, ChangeKind.ADDED, None, new_records[code]) for code in added
     ]
     changes += [CodeChange(code, ChangeKind.PURGED, old_records[code], None) for code in purged]
-    representation_only: list[CodeChange] = []
     pairs = [(old_records[code], new_records[code]) for code in differing]
-    for change in _build_changes(pairs, compared):
-        if change.fields:
-            changes.append(change)
-        else:
-            representation_only.append(change)
-            unchanged += 1
+    changed, representation_only = _split_changes(pairs, compared)
+    changes += changed
+    unchanged += len(representation_only)
     changes.sort(key=lambda change: change.code)
 
     findings: tuple[Finding, ...] = ()
@@ -176,6 +192,76 @@ def diff_snapshots(
         findings=findings,
         reconciliation=decision,
         representation_only=tuple(representation_only),
+    )
+
+
+def _partition(
+    old_hashes: Mapping[str, str], new_hashes: Mapping[str, str]
+) -> tuple[list[str], list[str], list[str], int]:
+    """Codes added, gone and whose record hash differs (each sorted), and the unchanged count:
+    identical hashes are identical records, never decoded."""
+    added = sorted(code for code in new_hashes if code not in old_hashes)
+    gone = sorted(code for code in old_hashes if code not in new_hashes)
+    differing = sorted(
+        code for code, digest in new_hashes.items() if old_hashes.get(code, digest) != digest
+    )
+    return added, gone, differing, len(new_hashes) - len(added) - len(differing)
+
+
+def _split_changes(
+    pairs: Sequence[tuple[Any, Any]], fields: Sequence[FieldSpec]
+) -> tuple[list[CodeChange], list[CodeChange]]:
+    """The changes of (old, new) pairs known to differ, and those that differ only in
+    representation (counted unchanged)."""
+    changed: list[CodeChange] = []
+    representation_only: list[CodeChange] = []
+    for change in _build_changes(pairs, fields):
+        (changed if change.fields else representation_only).append(change)
+    return changed, representation_only
+
+
+def _diff_by_presence(
+    old: Snapshot,
+    new: Snapshot,
+    fields: Sequence[FieldSpec],
+    *,
+    reconciling: bool,
+    stored: Collection[str] | None,
+    declared: Addenda | None,
+    earlier: EarlierRecords | None,
+) -> ReleaseDiff:
+    """The diff of a code set whose records carry no end date (ICD-10): a code the new release
+    no longer carries is `deleted`, one it carries anew is `added` (flagged reused when a
+    release before `old` carried it with another meaning, see `earlier`), and the declared
+    changes are the new release's addenda, reconciled both ways when `old` is the version they
+    describe changes since (`tracker.codesets.icd10.compare`)."""
+    from tracker.codesets.icd10.compare import check_declared, decide, reused_changes
+
+    added, deleted, differing, unchanged = _partition(old.hashes, new.hashes)
+    old_records = old.records(deleted + differing)
+    new_records = new.records(added + differing)
+    found_earlier = earlier(added) if earlier is not None and added else {}
+    changes: list[CodeChange] = reused_changes([new_records[code] for code in added], found_earlier)
+    changes += [CodeChange(code, ChangeKind.DELETED, old_records[code], None) for code in deleted]
+    pairs = [(old_records[code], new_records[code]) for code in differing]
+    changed, representation_only = _split_changes(pairs, fields)
+    changes += changed
+    unchanged += len(representation_only)
+    changes.sort(key=lambda change: change.code)
+
+    decision = decide(
+        old.info, new.info, len(old.hashes), declared, reconciling, stored, len(new.hashes)
+    )
+    findings, check = check_declared(decision, declared, changes, new.info)
+    return ReleaseDiff(
+        old=old.info,
+        new=new.info,
+        changes=tuple(changes),
+        unchanged_count=unchanged,
+        findings=findings,
+        reconciliation=decision,
+        representation_only=tuple(representation_only),
+        addenda=check,
     )
 
 
@@ -224,7 +310,7 @@ def compare_fields(
 
 
 def _build_changes(
-    pairs: Sequence[tuple[Record, Record]], fields: Sequence[FieldSpec]
+    pairs: Sequence[tuple[Any, Any]], fields: Sequence[FieldSpec]
 ) -> list[CodeChange]:
     """CodeChanges for (old, new) pairs of one code each that are known to differ."""
     return [
@@ -288,13 +374,17 @@ def _present(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# Free-text fields: a change of case, whitespace or punctuation only is cosmetic.
+_TEXT_FIELDS = frozenset({"long_description", "short_description", "long_title", "short_title"})
+
+
 def _field_change(
     spec: FieldSpec, old: CodeRecord, new: CodeRecord, items: tuple[ItemChange, ...]
 ) -> FieldChange:
     name = spec.name
     before, after = getattr(old, name), getattr(new, name)
     flags: set[Flag] = set()
-    if name in ("long_description", "short_description") and is_cosmetic(before, after):
+    if name in _TEXT_FIELDS and is_cosmetic(before, after):
         flags.add(Flag.COSMETIC)
     if (
         name == "long_description"
@@ -307,10 +397,13 @@ def _field_change(
     return FieldChange(name, Category(spec.category), before, after, frozenset(flags), items)
 
 
-def _kind(old: Record, new: Record) -> ChangeKind:
-    if old.termination_date is None and new.termination_date is not None:
+def _kind(old: CodeRecord, new: CodeRecord) -> ChangeKind:
+    """Terminated or re-activated by the record's own end date (HCPCS), else changed."""
+    ended = getattr(old, "termination_date", None)
+    ends = getattr(new, "termination_date", None)
+    if ended is None and ends is not None:
         return ChangeKind.TERMINATED
-    if old.termination_date is not None and new.termination_date is None:
+    if ended is not None and ends is None:
         return ChangeKind.REACTIVATED
     return ChangeKind.CHANGED
 
@@ -346,7 +439,7 @@ def apply_diff(old_records: Mapping[str, Record], diff: ReleaseDiff) -> dict[str
         current = out.get(code)
         if current is None or current != change.old:
             raise ValueError(f"{code}: record differs from the diff's {diff.old.display} side")
-        if change.kind is ChangeKind.PURGED:
+        if change.kind in (ChangeKind.PURGED, ChangeKind.DELETED):
             del out[code]
         else:
             edits = (*change.fields, *change.representation)

@@ -11,8 +11,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.calendar import (
     Reconciliation,
 )
@@ -20,6 +21,10 @@ from tracker.codesets.hcpcs.corrections import CorrectionsListing
 from tracker.codesets.hcpcs.record import Record
 from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.release import ReleaseInfo
+
+if TYPE_CHECKING:
+    from tracker.codesets.base import CodeRecord
+    from tracker.codesets.icd10.compare import AddendaCheck
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +49,35 @@ class ChangeKind(StrEnum):
     REACTIVATED = "reactivated"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    """Gone from the new release of a code set whose records carry no end date (ICD-10): the
+    code's validity ends there, unlike HCPCS's `purged` (absent, not terminated)."""
+
+
+# The kinds a diff of each sort of code set can hold, in the order tables list them: a code set
+# whose records carry their own end dates (HCPCS) terminates, re-activates and purges codes; one
+# without (ICD-10) adds and deletes them.
+KINDS_WITH_END_DATES: tuple[ChangeKind, ...] = (
+    ChangeKind.ADDED,
+    ChangeKind.PURGED,
+    ChangeKind.TERMINATED,
+    ChangeKind.REACTIVATED,
+    ChangeKind.CHANGED,
+    ChangeKind.UNCHANGED,
+)
+KINDS_WITHOUT_END_DATES: tuple[ChangeKind, ...] = (
+    ChangeKind.ADDED,
+    ChangeKind.DELETED,
+    ChangeKind.CHANGED,
+    ChangeKind.UNCHANGED,
+)
+
+
+def kinds_of(code_set: str) -> tuple[ChangeKind, ...]:
+    """The change kinds of a diff of `code_set`, unchanged last."""
+    if get_code_set(code_set).has_end_dates:
+        return KINDS_WITH_END_DATES
+    return KINDS_WITHOUT_END_DATES
 
 
 class Category(StrEnum):
@@ -57,6 +91,17 @@ class Category(StrEnum):
     REFERENCE = "reference"
     CROSSWALK = "crosswalk"
     ACTION = "action"
+    STATUS = "status"
+    """Whether the code may be billed (ICD-10: billable, or a header not valid on claims)."""
+    TITLE = "title"
+    """An ICD-10 code's short or long title."""
+
+
+def categories_of(code_set: str) -> tuple[Category, ...]:
+    """The categories of `code_set`'s fields (and lifecycle, which added and removed codes
+    count as), in the enum's order: the columns of a diff's tables."""
+    used = {spec.category for spec in get_code_set(code_set).fields} | {Category.LIFECYCLE}
+    return tuple(category for category in Category if category.value in used)
 
 
 class Flag(StrEnum):
@@ -82,6 +127,9 @@ class Rule(StrEnum):
     """The action effective date went back in time."""
     PURGED_ACTIVE = "purged_active"
     """A code with no termination date vanished: nothing in the new release declares it."""
+    DIFFERS = "differs"
+    """A declared change that happened, but not as declared (ICD-10: the flag or the titles of
+    the addenda line are not those of the new release)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +161,9 @@ class CodeChange:
     flags: frozenset[Flag] = frozenset()
     representation: tuple[FieldChange, ...] = ()
     """Fields that differ only in how they are written (`equivalent`): not changes."""
+    earlier: tuple[ReleaseInfo, CodeRecord] | None = None
+    """For an added code of a code set without end dates: the last record of the code in a
+    stored release before the old one (a code deleted once and added again), else None."""
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -160,6 +211,23 @@ class ReleaseDiff:
     # file, and corrections files kept with it (filled in by the store-aware `api.diff`).
     transaction_report: ReportCheck | None = None
     corrections: tuple[CorrectionsListing, ...] = ()
+    # ICD-10: the addenda of release `new` (its declared changes) and their summary counts held
+    # against the diff's; None for HCPCS and for a release without addenda.
+    addenda: AddendaCheck | None = None
+
+    @property
+    def code_set(self) -> str:
+        return self.new.code_set
+
+    @property
+    def kinds(self) -> tuple[ChangeKind, ...]:
+        """The kinds this diff's code set knows, unchanged last (see `kinds_of`)."""
+        return kinds_of(self.new.code_set)
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """The categories this diff's code set knows (see `categories_of`)."""
+        return categories_of(self.new.code_set)
 
     @property
     def reconciled(self) -> bool:
@@ -183,11 +251,11 @@ class ReleaseDiff:
         """Codes per kind, every kind present (zero included) so tables never miss a row."""
         counts = Counter(change.kind for change in self.changes)
         counts[ChangeKind.UNCHANGED] = self.unchanged_count
-        return {kind: counts.get(kind, 0) for kind in ChangeKind}
+        return {kind: counts.get(kind, 0) for kind in self.kinds}
 
     def counts_by_kind_category(self) -> dict[ChangeKind, dict[Category, int]]:
         """Codes per kind having at least one change in each category (a code counts once)."""
-        table = {kind: dict.fromkeys(Category, 0) for kind in ChangeKind}
+        table = {kind: dict.fromkeys(self.categories, 0) for kind in self.kinds}
         for change in self.changes:
             for category in change.categories:
                 table[change.kind][category] += 1
@@ -276,7 +344,7 @@ def filter_diff(
             return False
         if not wanted:
             return True
-        if change.kind in (ChangeKind.ADDED, ChangeKind.PURGED):
+        if change.kind in (ChangeKind.ADDED, ChangeKind.PURGED, ChangeKind.DELETED):
             return Category.LIFECYCLE in wanted
         return bool(change.categories & wanted)
 
@@ -300,4 +368,5 @@ def filter_diff(
         ),
         transaction_report=diff.transaction_report,
         corrections=diff.corrections,
+        addenda=diff.addenda,
     )

@@ -10,8 +10,11 @@ clock time, so the same releases always give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from tracker.codesets import get_code_set
+from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.codepage import LABELS
 from tracker.codesets.hcpcs.codetables import CODE_FAMILIES, FAMILY_ORDER, code_family, decode
 from tracker.codesets.hcpcs.record import Record
@@ -37,12 +40,16 @@ from tracker.report.describe import (
     date_text,
     describer_for,
     field_values,
+    listed_kinds,
     release_view,
     sentence,
 )
 from tracker.report.views import (
+    AddendaSection,
+    AddendaView,
     Chart,
     CodeRow,
+    CountRow,
     DescriptionRow,
     FamilyRow,
     FieldRow,
@@ -53,6 +60,7 @@ from tracker.report.views import (
     KindRow,
     ReportView,
     ReusedRow,
+    SwitchRow,
 )
 from tracker.report.words import word_tokens
 
@@ -71,6 +79,10 @@ DIRECTION_TITLES: Mapping[Direction, str] = {
     Direction.DECLARED_NOT_SEEN: "Declared by CMS but not seen in the data",
     Direction.SEEN_NOT_DECLARED: "Seen in the data but not declared by CMS",
 }
+ADDENDA_DIRECTION_TITLES: Mapping[Direction, str] = {
+    Direction.DECLARED_NOT_SEEN: "Declared in the addenda but not seen in the data",
+    Direction.SEEN_NOT_DECLARED: "Seen in the data but not declared in the addenda",
+}
 BOOKKEEPING_TITLE = "action code only"
 _FAMILY_LETTERS: Mapping[str, str] = {name: letter for letter, name in CODE_FAMILIES.items()}
 # Kinds whose codes are listed whole (a `CodeRow`) rather than field by field.
@@ -85,6 +97,8 @@ def build_report(
     title: str = "",
 ) -> ReportView:
     """The view of one diff; `new_snapshot` (release `diff.new`) decodes XREF replacements."""
+    if not get_code_set(diff.code_set).has_end_dates:
+        return _presence_report(diff, title)
     if describer is None:
         describer = describer_for(new_snapshot, diff.changes)
     families = _family_rows(diff.changes)
@@ -102,7 +116,7 @@ def build_report(
         reference_basis=reconciliation.basis,
         reconciliation_note=sentence(reconciliation.reason),
         missing=reconciliation.missing,
-        categories=tuple(category.value for category in Category),
+        categories=tuple(category.value for category in diff.categories),
         kind_titles=tuple(KIND_TITLES[kind] for kind in CHANGE_KINDS),
         kinds=_kind_rows(diff),
         added_codes=summary["added"],
@@ -152,7 +166,7 @@ def _kind_rows(diff: ReleaseDiff) -> tuple[KindRow, ...]:
             kind=kind.value,
             title=KIND_TITLES[kind],
             total=by_kind[kind],
-            cells=tuple(by_category[kind][category] for category in Category),
+            cells=tuple(by_category[kind][category] for category in diff.categories),
         )
         for kind in (*CHANGE_KINDS, ChangeKind.UNCHANGED)
     )
@@ -220,13 +234,14 @@ def _category_chart(diff: ReleaseDiff) -> Chart:
     """Codes with a change in each category, the action code left out (it is bookkeeping)."""
     by_category = diff.counts_by_kind_category()
     totals = {
-        category: sum(by_category[kind][category] for kind in CHANGE_KINDS) for category in Category
+        category: sum(by_category[kind][category] for kind in CHANGE_KINDS)
+        for category in diff.categories
     }
     return chart(
         "Codes with a change, by category",
         [
             (category.value, [("category", totals[category])])
-            for category in Category
+            for category in diff.categories
             if category is not Category.ACTION
         ],
         (),
@@ -426,4 +441,242 @@ def _finding_counts(findings: Iterable[Finding]) -> tuple[FindingCount, ...]:
         for (direction, action), count in sorted(
             counts.items(), key=lambda item: (order[item[0][0]], item[0][1])
         )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A code set without end dates (ICD-10): added, deleted, titles revised, billable <-> header
+
+
+def _presence_report(diff: ReleaseDiff, title: str) -> ReportView:
+    """The view of a diff of a code set whose records carry no end dates (ICD-10).
+
+    The same view as HCPCS's, filled with what such a diff has: codes added (reused ones
+    flagged, with their earlier meaning) and deleted, title revisions (cosmetic ones apart),
+    codes switched between billable and header, and the addenda against the diff. Codes are
+    shown as people write them (ICD-10-CM with its dot), families are the code set's
+    (ICD-10-CM chapters, ICD-10-PCS sections).
+    """
+    code_set = get_code_set(diff.code_set)
+    show = code_set.display_code
+    kinds = listed_kinds(diff.code_set)
+    families = _presence_families(diff, kinds)
+    descriptions = [
+        DescriptionRow(
+            code=show(change.code),
+            field=fc.field,
+            label="long" if fc.field == "long_title" else "short",
+            old=str(fc.old),
+            new=str(fc.new),
+            tokens=word_tokens(str(fc.old), str(fc.new)),
+            cosmetic=Flag.COSMETIC in fc.flags,
+            reused=Flag.REUSED in fc.flags,
+            action_code=NONE_TEXT,
+        )
+        for change in diff.changes
+        if change.kind is ChangeKind.CHANGED
+        for fc in change.fields
+        if fc.category is Category.TITLE
+    ]
+    finding_rows = [
+        dataclasses.replace(finding_row(finding), code=show(finding.code))
+        for finding in diff.findings
+    ]
+    summary = diff.summary_counts()
+    reconciliation = diff.reconciliation
+    return ReportView(
+        title=title or f"{code_set.title} changes {diff.old.display} → {diff.new.display}",
+        old=release_view(diff.old),
+        new=release_view(diff.new),
+        consecutive=reconciliation.reconciled,
+        reconciled=reconciliation.reconciled,
+        reference=reconciliation.reference,
+        reference_basis=reconciliation.basis,
+        reconciliation_note=sentence(reconciliation.reason),
+        missing=reconciliation.missing,
+        categories=tuple(category.value for category in diff.categories),
+        kind_titles=tuple(KIND_TITLES[kind] for kind in kinds),
+        kinds=tuple(
+            KindRow(
+                kind=kind.value,
+                title=KIND_TITLES[kind],
+                total=diff.counts_by_kind()[kind],
+                cells=tuple(diff.counts_by_kind_category()[kind][c] for c in diff.categories),
+            )
+            for kind in (*kinds, ChangeKind.UNCHANGED)
+        ),
+        added_codes=summary["added"],
+        changed_codes=summary["changed"],
+        unchanged_codes=diff.unchanged_count,
+        bookkeeping_codes=0,
+        representation_codes=0,
+        families=families,
+        family_chart=chart(
+            "Changed codes by family",
+            [(row.family, list(zip(_kind_css(kinds), row.cells, strict=True))) for row in families],
+            tuple(KIND_TITLES[kind] for kind in kinds),
+        ),
+        category_chart=chart(
+            "Codes with a change, by category",
+            [
+                (category.value, [("category", _category_total(diff, kinds, category))])
+                for category in diff.categories
+            ],
+            (),
+        ),
+        added=tuple(
+            _presence_row(change, change.new, show, code_set.family)
+            for change in diff.by_kind(ChangeKind.ADDED)
+        ),
+        discontinued=(),
+        reactivated=(),
+        purged=(),
+        descriptions=tuple(row for row in descriptions if not row.cosmetic),
+        cosmetic_descriptions=tuple(row for row in descriptions if row.cosmetic),
+        field_sections=(),
+        finding_counts=_finding_counts(diff.findings),
+        findings=tuple(
+            dataclasses.replace(group, title=ADDENDA_DIRECTION_TITLES[Direction(group.direction)])
+            for group in group_findings([row for row in finding_rows if not row.cosmetic])
+        ),
+        cosmetic_findings=tuple(row for row in finding_rows if row.cosmetic),
+        reused=tuple(
+            ReusedRow(
+                code=show(change.code),
+                old_description=str(getattr(change.earlier[1], "long_title", "")),
+                new_description=str(getattr(change.new, "long_title", "")),
+                old_added_date=change.earlier[0].display,
+                new_added_date=diff.new.display,
+                similarity=(
+                    f"{description_similarity(str(getattr(change.earlier[1], 'long_title', '')), str(getattr(change.new, 'long_title', ''))):.2f}"  # noqa: E501
+                ),
+            )
+            for change in diff.by_kind(ChangeKind.ADDED)
+            if Flag.REUSED in change.flags and change.earlier is not None
+        ),
+        code_set=code_set.name,
+        code_set_title=code_set.title,
+        deleted=tuple(
+            _presence_row(change, change.old, show, code_set.family)
+            for change in diff.by_kind(ChangeKind.DELETED)
+        ),
+        switched=tuple(
+            SwitchRow(
+                code=show(change.code),
+                family=code_set.family(change.code),
+                old=_status(change.old),
+                new=_status(change.new),
+                long_description=str(getattr(change.new, "long_title", "")),
+            )
+            for change in diff.changes
+            if change.field("billable") is not None
+        ),
+        retitled_codes=sum(1 for change in diff.changes if Category.TITLE in change.categories),
+        addenda=_addenda_view(diff),
+    )
+
+
+def _kind_css(kinds: Sequence[ChangeKind]) -> list[str]:
+    return [_css_kind(kind) for kind in kinds]
+
+
+def _category_total(diff: ReleaseDiff, kinds: Sequence[ChangeKind], category: Category) -> int:
+    by_category = diff.counts_by_kind_category()
+    return sum(by_category[kind][category] for kind in kinds)
+
+
+def _presence_families(diff: ReleaseDiff, kinds: Sequence[ChangeKind]) -> tuple[FamilyRow, ...]:
+    """Changed codes per family (ICD-10-CM chapter, ICD-10-PCS section) and kind, families in
+    the code set's order, empty ones left out."""
+    code_set = get_code_set(diff.code_set)
+    counts: dict[str, dict[ChangeKind, int]] = {}
+    for change in diff.changes:
+        row = counts.setdefault(code_set.family(change.code), dict.fromkeys(kinds, 0))
+        row[change.kind] += 1
+    return tuple(
+        FamilyRow(
+            family=family,
+            letter="",
+            cells=tuple(counts[family][kind] for kind in kinds),
+            total=sum(counts[family].values()),
+            bookkeeping=0,
+        )
+        for family in code_set.families
+        if family in counts
+    )
+
+
+def _status(record: CodeRecord | None) -> str:
+    return "billable" if getattr(record, "billable", False) else "header"
+
+
+def _presence_row(
+    change: CodeChange,
+    record: CodeRecord | None,
+    show: Callable[[str], str],
+    family: Callable[[str], str],
+) -> CodeRow:
+    """An added or deleted code: its titles, whether billable, and for a code added again,
+    the release that carried it before (reused: with another title)."""
+    assert record is not None
+    note = ""
+    if change.earlier is not None:
+        before, earlier = change.earlier
+        note = (
+            f"reused: in {before.display} it was {getattr(earlier, 'long_title', '')!r}"
+            if Flag.REUSED in change.flags
+            else f"added again: last in {before.display} with the same title"
+        )
+    return CodeRow(
+        code=show(change.code),
+        family=family(change.code),
+        long_description=str(getattr(record, "long_title", "")),
+        short_description=str(getattr(record, "short_title", "")),
+        added_date=NONE_TEXT,
+        termination_date=NONE_TEXT,
+        action_code=NONE_TEXT,
+        coverage=_status(record),
+        replacements=(),
+        note=note,
+    )
+
+
+_COUNT_NAMES: Mapping[str, str] = {
+    "additions": "additions",
+    "deletions": "deletions",
+    "revisions": "revisions",
+    "both_titles": "of which both titles",
+    "long_only": "of which long title only",
+    "short_only": "of which short title only",
+}
+
+
+def _addenda_view(diff: ReleaseDiff) -> AddendaView | None:
+    check = diff.addenda
+    if check is None:
+        return None
+    return AddendaView(
+        file=check.file,
+        comparable=check.comparable,
+        agrees=check.agrees,
+        reason=sentence(check.reason),
+        lines=tuple(
+            CountRow(action, str(n), check.observed[action], n == check.observed[action])
+            for action, n in check.declared.items()
+        ),
+        sections=tuple(
+            AddendaSection(
+                "Billable codes" if section.section == "codes" else "Headers",
+                tuple(
+                    CountRow(
+                        _COUNT_NAMES[name],
+                        "" if section.declared.get(name) is None else str(section.declared[name]),
+                        observed,
+                        section.declared.get(name) in (None, observed),
+                    )
+                    for name, observed in section.observed.items()
+                ),
+            )
+            for section in check.sections
+        ),
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from tracker.codesets import DEFAULT_CODE_SET, get_code_set
 from tracker.codesets.hcpcs.codetables import FIELD_TABLES, decode
 from tracker.diff import ChangeKind, CodeChange
 from tracker.release import ReleaseInfo, Snapshot
@@ -34,7 +35,21 @@ KIND_TITLES: Mapping[ChangeKind, str] = {
     ChangeKind.CHANGED: "changed",
     ChangeKind.PURGED: "removed from the file",
     ChangeKind.UNCHANGED: "unchanged",
+    ChangeKind.DELETED: "deleted",
 }
+
+
+def listed_kinds(code_set: str) -> tuple[ChangeKind, ...]:
+    """The kinds a report of `code_set` lists, in reading order (HCPCS: `CHANGE_KINDS`; a code
+    set without end dates: added, changed, deleted)."""
+    if get_code_set(code_set).has_end_dates:
+        return CHANGE_KINDS
+    return (ChangeKind.ADDED, ChangeKind.CHANGED, ChangeKind.DELETED)
+
+
+def code_family_of(code_set: str, code: str) -> str:
+    """The report family of a code: HCPCS's by first letter, ICD-10's chapter or section."""
+    return get_code_set(code_set).family(code)
 
 
 def date_text(value: date | None) -> str:
@@ -81,13 +96,19 @@ class Describer:
     diff's own records are the fallback, and a code found nowhere says so.
     """
 
-    def __init__(self, snapshot: Snapshot | None, changes: Iterable[CodeChange]) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot | None,
+        changes: Iterable[CodeChange],
+        code_set: str = DEFAULT_CODE_SET,
+    ) -> None:
         self._snapshot = snapshot
+        self._describe = get_code_set(code_set).describe
         self._known: dict[str, str] = {}
         for change in changes:
             record = change.new if change.new is not None else change.old
             if record is not None:
-                self._known[change.code] = record.long_description
+                self._known[change.code] = self._describe(record)
         self._label = snapshot.info.display if snapshot is not None else ""
 
     def prefetch(self, codes: Iterable[str]) -> None:
@@ -95,7 +116,7 @@ class Describer:
             return
         wanted = sorted({code for code in codes if code})
         for code, record in self._snapshot.records(wanted).items():
-            self._known[code] = record.long_description
+            self._known[code] = self._describe(record)
 
     def replacements(self, codes: Sequence[str]) -> tuple[Replacement, ...]:
         out = []
@@ -111,23 +132,28 @@ class Describer:
         return tuple(out)
 
 
-def xref_codes(changes: Iterable[CodeChange]) -> set[str]:
+def xref_codes(changes: Iterable[CodeChange], code_set: str = DEFAULT_CODE_SET) -> set[str]:
     """Every code the old or new record of a change names as a replacement (XREF)."""
+    replaced_by = get_code_set(code_set).replaced_by
     codes: set[str] = set()
     for change in changes:
         for record in (change.old, change.new):
             if record is not None:
-                codes.update(record.xrefs)
+                codes.update(replaced_by(record))
     return codes
 
 
 def describer_for(
-    snapshot: Snapshot | None, changes: Sequence[CodeChange], *, also: Iterable[str] = ()
+    snapshot: Snapshot | None,
+    changes: Sequence[CodeChange],
+    *,
+    also: Iterable[str] = (),
+    code_set: str = DEFAULT_CODE_SET,
 ) -> Describer:
     """A `Describer` of `changes` with every replacement code they name (and `also`) looked up
     in `snapshot` in one batch, so describing never reads the store row by row."""
-    describer = Describer(snapshot, changes)
-    describer.prefetch(xref_codes(changes) | set(also))
+    describer = Describer(snapshot, changes, code_set)
+    describer.prefetch(xref_codes(changes, code_set) | set(also))
     return describer
 
 
@@ -139,6 +165,9 @@ def field_values(
     XREFs are codes, so their meaning is the replacement code's description.
     """
     items = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, bool):
+        # ICD-10's flag, written as the order file writes it.
+        return (Value("1", "billable") if value else Value("0", "header, not billable"),)
     if field == "xrefs":
         values = tuple(Value(r.code, r.description) for r in describer.replacements(items))
         return values or (Value(empty, ""),)

@@ -33,6 +33,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.codepage import field_rows
 from tracker.codesets.hcpcs.transreport import DISAGREEMENT_TITLES
 from tracker.csvout import write_csv
@@ -205,7 +206,10 @@ def render_diff(
         return write_csv(*with_watchlist(CSV_COLUMNS, rows, watchlist))
     view = build_report(diff, new_snapshot=new_snapshot)
     context = {"report": view, **_watchlist_context(watchlist)}
-    return _tidy(fmt, render(f"report.{fmt}.j2", context, user_templates=user_templates))
+    # A code set without end dates (ICD-10) has its own sections: deleted codes, billable <->
+    # header, titles, the addenda.
+    name = "report" if get_code_set(diff.code_set).has_end_dates else "report_icd10"
+    return _tidy(fmt, render(f"{name}.{fmt}.j2", context, user_templates=user_templates))
 
 
 def render_year(

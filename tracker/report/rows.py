@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.codetables import code_family
 from tracker.diff import ReleaseDiff, YearDiff
 from tracker.impact import ImpactKind, ImpactReport, impact_rows
@@ -45,8 +46,8 @@ SECTION_CHANGES = "changes"
 def diff_csv_rows(diff: ReleaseDiff, *, new_snapshot: Snapshot | None = None) -> list[list[str]]:
     """The CSV rows of one release pair (columns `CSV_COLUMNS`), replacement codes described
     from `new_snapshot` as in `build_report`."""
-    describer = describer_for(new_snapshot, diff.changes)
-    return [*_diff_rows(diff, describer), *_companion_rows(diff)]
+    describer = describer_for(new_snapshot, diff.changes, code_set=diff.code_set)
+    return [*_diff_rows(diff, describer), *_companion_rows(diff), *_addenda_rows(diff)]
 
 
 def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> list[list[str]]:
@@ -66,18 +67,20 @@ def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> l
 def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
     """One row per added/removed code, one per field change of every other changed code."""
     old_label, new_label = diff.old.display, diff.new.display
+    code_set = get_code_set(diff.code_set)
     for change in diff.changes:
         record = change.new if change.new is not None else change.old
         assert record is not None
         head = [
             old_label,
             new_label,
-            change.code,
-            code_family(change.code),
+            code_set.display_code(change.code),
+            code_set.family(change.code),
             change.kind.value,
             " ".join(sorted(flag.value for flag in change.flags)),
         ]
-        tail = [change.new.action_code if change.new is not None else "", record.long_description]
+        declared = getattr(change.new, "action_code", "") if change.new is not None else ""
+        tail = [declared, code_set.describe(record)]
         if not change.fields:
             yield [*head, "", "", "", "", "", "", "", *tail]
             continue
@@ -136,6 +139,32 @@ def _companion_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
                 "",
                 row,
             ]
+
+
+def _addenda_rows(diff: ReleaseDiff) -> Iterator[list[str]]:
+    """ICD-10: each finding of the addenda against the diff (category `addenda`, field its
+    rule, old/new the declared and the disputed action, the message as the description)."""
+    if diff.addenda is None:
+        return
+    show = get_code_set(diff.code_set).display_code
+    for finding in diff.findings:
+        yield [
+            diff.old.display,
+            diff.new.display,
+            show(finding.code),
+            "",
+            finding.direction.value,
+            " ".join(sorted(flag.value for flag in finding.flags)),
+            "addenda",
+            finding.rule.value,
+            finding.declared,
+            finding.action,
+            "",
+            "",
+            "",
+            "",
+            finding.message,
+        ]
 
 
 def with_watchlist(

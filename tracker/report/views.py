@@ -200,6 +200,47 @@ class ReusedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SwitchRow:
+    """A code that turned from billable to header or back (ICD-10), with its titles now."""
+
+    code: str
+    family: str
+    old: str
+    new: str
+    long_description: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    """One count of the addenda against the diff's: `declared` '' when the file gives none."""
+
+    name: str
+    declared: str
+    observed: int
+    agrees: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddendaSection:
+    title: str
+    rows: tuple[CountRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddendaView:
+    """ICD-10: the new release's addenda (its declared changes) against the diff."""
+
+    file: str
+    comparable: bool
+    agrees: bool
+    reason: str
+    lines: tuple[CountRow, ...]
+    """Addenda lines per action against the diff's changes in the same terms."""
+    sections: tuple[AddendaSection, ...]
+    """The addenda summary's counts (billable codes, headers) against the diff's."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReportView:
     """One release pair's report; also the first-vs-last part of a year report."""
 
@@ -245,6 +286,15 @@ class ReportView:
     # CMS's companion files of the new release (see `ReleaseDiff`).
     transaction_report: ReportCheck | None = None
     corrections: tuple[CorrectionsListing, ...] = ()
+    # The code set, and what only a code set without end dates (ICD-10) has: deleted codes,
+    # codes switched between billable and header, and the addenda.
+    code_set: str = "hcpcs"
+    code_set_title: str = "HCPCS Level II"
+    deleted: tuple[CodeRow, ...] = ()
+    switched: tuple[SwitchRow, ...] = ()
+    retitled_codes: int = 0
+    """Codes with a short or long title revised (cosmetic revisions included)."""
+    addenda: AddendaView | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,12 @@ import pytest
 
 from tracker.codesets.base import SourceFile
 from tracker.codesets.icd10.codeset import ICD10CM, ICD10PCS, Icd10Cm
-from tracker.codesets.icd10.compare import check_summary, reconcile
 from tracker.codesets.icd10.conversion import replaced_by
 from tracker.codesets.icd10.orderfile import parse_order_file
 from tracker.codesets.icd10.record import Icd10Record
 from tracker.codesets.icd10.writer import order_file
+from tracker.diff import diff_snapshots
+from tracker.release import Snapshot, adhoc_info
 
 SNAPSHOTS = Path(__file__).resolve().parents[3] / "snapshots"
 SAMPLES = {"FY2019": "icd10cm_FY2019_SAMPLE.zip", "FY2020": "icd10cm_FY2020_SAMPLE.zip"}
@@ -63,8 +64,13 @@ def test_samples_parse_and_their_addenda_reconcile() -> None:
     source = SourceFile("s.zip", (SNAPSHOTS / SAMPLES["FY2020"]).read_bytes())
     result = CM.parse(source)
     assert result.addenda is not None and result.addenda.summary is not None
-    assert reconcile(result.addenda, old, new).clean
-    assert check_summary(result.addenda.summary, old, new).agrees
+    diff = diff_snapshots(
+        Snapshot.from_records(adhoc_info("FY2019", code_set="icd10cm"), old.values()),
+        Snapshot.from_records(adhoc_info("FY2020", code_set="icd10cm"), new.values()),
+        declared=result.addenda,
+    )
+    assert diff.reconciled and diff.findings == ()
+    assert diff.addenda is not None and diff.addenda.agrees
     # The changes, counted from the addenda lines themselves.
     kinds = sorted((e.action, e.code, e.billable) for e in result.addenda.entries)
     assert kinds == [

@@ -9,11 +9,13 @@ import pytest
 
 from tracker.codesets.icd10.addenda import parse_addenda
 from tracker.codesets.icd10.archive import read_archive
-from tracker.codesets.icd10.compare import compare, reconcile, section_counts
+from tracker.codesets.icd10.compare import compare, section_counts
 from tracker.codesets.icd10.orderfile import parse_order_file
 from tracker.codesets.icd10.record import Icd10Record, display_code, normalize_code
 from tracker.codesets.icd10.release import read_release
+from tracker.diff import Direction, Flag, Rule, diff_snapshots
 from tracker.errors import ParseError, SourceError
+from tracker.release import ReleaseInfo, Snapshot, adhoc_info
 
 
 def line(order: int, code: str, flag: str, short: str, long: str) -> str:
@@ -211,9 +213,16 @@ def test_addenda_and_reconciliation_both_ways() -> None:
     new = parse_order_file("icd10cm_order_2031.txt", cm_file(new_lines)).records
     addenda = parse_addenda("icd10cm_order_addenda_2031.txt", ADDENDA.encode())
     assert [entry.action for entry in addenda.entries] == ["revise", "delete", "add", "add"]
-    result = reconcile(addenda, old, new)
-    assert result.declared_not_seen == []
-    assert [(e.action, e.code) for e in result.seen_not_declared] == [("add", "Z2840")]
+    diff = diff_snapshots(
+        Snapshot.from_records(adhoc_info("FY2030", code_set="icd10cm"), old.values()),
+        Snapshot.from_records(adhoc_info("FY2031", code_set="icd10cm"), new.values()),
+        declared=addenda,
+    )
+    # No summary names the version the lines count from: they are still counted, not checked.
+    assert not diff.reconciled and "no summary" in diff.reconciliation.reason
+    assert diff.addenda is not None
+    assert diff.addenda.declared == {"add": 2, "delete": 1, "revise": 1}
+    assert diff.addenda.observed == {"add": 3, "delete": 1, "revise": 1}
     changes = compare(old, new)
     assert changes["Z283"].kinds == {"billable_to_header"}
     assert changes["E119"].kinds == {"long_title_revised", "short_title_revised"}
@@ -280,3 +289,87 @@ def test_fast_built_record_equals_constructed_one() -> None:
     assert parsed.content_hash() == made.content_hash()
     with pytest.raises(AttributeError):
         parsed.code = "E118"  # type: ignore[misc]
+
+
+def _icd_snapshot(label: str, records: list[Icd10Record]) -> Snapshot[Icd10Record]:
+    return Snapshot.from_records(adhoc_info(label, code_set="icd10cm"), records)
+
+
+SUMMARY = "\r\n".join(
+    [
+        "",
+        "Codes",
+        "      2 codes in icd10cm_order_2030.txt",
+        "      2 codes in icd10cm_order_2031.txt",
+        "      1 additions",
+        "      1 deletions",
+        "      1 revisions",
+    ]
+)
+
+
+def test_findings_both_ways_when_the_addenda_describe_the_old_release() -> None:
+    """Declared and not seen, seen and not declared, declared but not as seen: each a finding
+    of its own, with the CM code shown with its dot."""
+    old = [
+        Icd10Record("icd10cm", "A001", True, "Cholera", "Cholera due to Vibrio cholerae"),
+        Icd10Record("icd10cm", "B001", True, "Old", "Old title"),
+    ]
+    new = [
+        Icd10Record("icd10cm", "A001", True, "Cholera!", "Cholera due to Vibrio cholerae 01"),
+        Icd10Record("icd10cm", "C001", True, "New", "New title"),
+    ]
+    lines = [
+        addenda_line("Add:", "0", "C001", "New", "New title"),
+        addenda_line("Add:", "1", "D001", "Never", "Never added"),
+    ]
+    addenda = parse_addenda(
+        "icd10cm_order_addenda_2031.txt", ("\r\n".join(lines) + SUMMARY).encode()
+    )
+    diff = diff_snapshots(
+        _icd_snapshot("FY2030", old), _icd_snapshot("FY2031", new), declared=addenda
+    )
+    assert diff.reconciled, diff.reconciliation.reason
+    found = {(f.code, f.rule, f.direction, f.action) for f in diff.findings}
+    assert found == {
+        ("C001", Rule.DIFFERS, Direction.DECLARED_NOT_SEEN, "add"),  # flag 0 declared, 1 seen
+        ("D001", Rule.NOT_SEEN, Direction.DECLARED_NOT_SEEN, "add"),
+        ("B001", Rule.NOT_DECLARED, Direction.SEEN_NOT_DECLARED, "delete"),
+        ("A001", Rule.NOT_DECLARED, Direction.SEEN_NOT_DECLARED, "revise"),
+    }
+    messages = " ".join(f.message for f in diff.findings)
+    assert "C00.1" in messages and "D00.1" in messages
+    assert diff.addenda is not None and not diff.addenda.agrees
+    assert diff.addenda.sections[0].mismatches == ()  # 1 addition, 1 deletion, 1 revision
+
+
+def test_added_code_seen_before_with_another_title_is_reused() -> None:
+    """A code deleted and added again: reused when its title then was another one."""
+    record = Icd10Record("icd10cm", "U071", True, "COVID-19", "COVID-19")
+    earlier_release = adhoc_info("FY2018", code_set="icd10cm")
+
+    def earlier(codes: object) -> dict[str, tuple[ReleaseInfo, Icd10Record]]:
+        before = Icd10Record("icd10cm", "U071", True, "Vaping", "Vaping-related disorder")
+        return {"U071": (earlier_release, before)}
+
+    def same(codes: object) -> dict[str, tuple[ReleaseInfo, Icd10Record]]:
+        return {"U071": (earlier_release, Icd10Record("icd10cm", "U071", True, "x", "covid-19"))}
+
+    a, b = _icd_snapshot("FY2019", []), _icd_snapshot("FY2020", [record])
+    reused = diff_snapshots(a, b, earlier=earlier).change("U071")
+    assert reused is not None and Flag.REUSED in reused.flags
+    assert reused.earlier is not None and reused.earlier[0] is earlier_release
+    back = diff_snapshots(a, b, earlier=same).change("U071")
+    assert back is not None and Flag.REUSED not in back.flags and back.earlier is not None
+    plain = diff_snapshots(a, b).change("U071")
+    assert plain is not None and not plain.flags and plain.earlier is None
+
+
+def test_title_change_of_case_only_is_cosmetic_in_the_diff() -> None:
+    old = [Icd10Record("icd10cm", "E119", True, "Type 2 DM, w/o comp", "Type 2 DM")]
+    new = [Icd10Record("icd10cm", "E119", True, "type 2 DM w/o comp", "Type 2 DM")]
+    change = diff_snapshots(_icd_snapshot("FY2030", old), _icd_snapshot("FY2031", new)).change(
+        "E119"
+    )
+    assert change is not None and Flag.COSMETIC in change.flags
+    assert [fc.field for fc in change.fields] == ["short_title"]

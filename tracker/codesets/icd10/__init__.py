@@ -6,21 +6,20 @@ shared `CodeSet` interface (`ICD10CM`, `ICD10PCS`). Storage and commands live el
 
     release = read_release("cms_2023_dx.zip")      # FY2023-APR, effective 2023-04-01
     release.order.records["E119"].display_code()   # "E11.9"
-    compare(older.order.records, release.order.records)
+    compare(older.order.records, release.order.records)   # the writer's record comparison
 """
 
 from .addenda import Addenda, AddendaEntry, AddendaSummary, parse_addenda
 from .archive import Icd10Archive, Member, read_archive
 from .codeset import ICD10CM, ICD10PCS, Icd10Cm, Icd10Pcs, ParsedIcd10
 from .compare import (
-    CodeChange,
-    Reconciliation,
+    AddendaCheck,
+    RecordChange,
     SectionCounts,
-    SummaryCheck,
-    check_summary,
+    addenda_from_source,
+    check_declared,
     compare,
-    events,
-    reconcile,
+    decide,
     section_counts,
 )
 from .conversion import ConversionLink, parse_conversion_table, replaced_by
@@ -34,9 +33,9 @@ __all__ = [
     "ICD10CM",
     "ICD10PCS",
     "Addenda",
+    "AddendaCheck",
     "AddendaEntry",
     "AddendaSummary",
-    "CodeChange",
     "CodeSet",
     "ConversionLink",
     "Icd10Archive",
@@ -47,15 +46,15 @@ __all__ = [
     "Member",
     "OrderFile",
     "ParsedIcd10",
-    "Reconciliation",
+    "RecordChange",
     "SectionCounts",
-    "SummaryCheck",
     "VersionInfo",
-    "check_summary",
+    "addenda_from_source",
+    "check_declared",
     "compare",
+    "decide",
     "detect",
     "display_code",
-    "events",
     "infer_version",
     "normalize_code",
     "parse_addenda",
@@ -63,7 +62,6 @@ __all__ = [
     "parse_order_file",
     "read_archive",
     "read_release",
-    "reconcile",
     "replaced_by",
     "section_counts",
 ]
