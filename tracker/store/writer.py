@@ -27,7 +27,7 @@ from tracker.codesets import DEFAULT_CODE_SET, get_code_set
 from tracker.codesets.base import (
     CodeRecord,
     ParsedRelease,
-    hash_canonical,
+    hash_all_canonical,
     snapshot_hash,
 )
 from tracker.errors import ReleaseError, StoreError
@@ -97,7 +97,7 @@ def prepare(
 ) -> PreparedRelease:
     with _cyclic_gc_paused():
         bodies = [record.canonical_json() for record in parsed.records]
-        hashed = tuple(zip(parsed.records, bodies, map(hash_canonical, bodies), strict=True))
+        hashed = tuple(zip(parsed.records, bodies, hash_all_canonical(bodies), strict=True))
         content_sha256 = snapshot_hash((record.code, h) for record, _, h in hashed)
     return PreparedRelease(
         label=label,
@@ -426,7 +426,6 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     reaches `MAX_CHAIN_DEPTH`, or when the delta would be more than half a full copy.
     """
     new_hashes = {record.code: record_hash for record, _, record_hash in prepared.record_hashes}
-    full = Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
     latest = connection.execute(
         select(releases.c.id, releases.c.chain_depth)
         .where(releases.c.code_set == prepared.code_set)
@@ -434,7 +433,7 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
         .limit(1)
     ).first()
     if latest is None:
-        return full
+        return Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
     parent_id, parent_depth = latest
     parent_hashes = reader.snapshot_hashes(connection, parent_id)
     known = frozenset(parent_hashes.values())
@@ -443,7 +442,7 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     )
     removals = sorted(code for code in parent_hashes if code not in new_hashes)
     if parent_depth + 1 > MAX_CHAIN_DEPTH or 2 * (len(entries) + len(removals)) > len(new_hashes):
-        return Delta(None, 0, full.entries, [], known)
+        return Delta(None, 0, sorted(new_hashes.items()), [], known)
     return Delta(parent_id, parent_depth + 1, entries, removals, known)
 
 
