@@ -27,6 +27,7 @@ from tracker.codesets import DEFAULT_CODE_SET, get_code_set
 from tracker.codesets.base import (
     CodeRecord,
     ParsedRelease,
+    StoredColumns,
     hash_all_canonical,
     snapshot_hash,
 )
@@ -359,20 +360,22 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         columns = get_code_set(prepared.code_set).stored_columns
         to_date = _date_parameter(connection)
         version_rows: list[tuple[object, ...]] = []
+        # The indexed columns as the driver takes them, once per distinct value (an ICD-10
+        # release has one: none of them; a HCPCS release a few hundred).
+        tails: dict[StoredColumns, tuple[object, ...]] = {}
+        known = delta.known_hashes
         for record, body, record_hash in prepared.record_hashes:
-            if record_hash in delta.known_hashes:
+            if record_hash in known:
                 continue
             stored = columns(record)
-            version_rows.append(
-                (
-                    record_hash,
-                    record.code,
-                    body,
+            tail = tails.get(stored)
+            if tail is None:
+                tail = tails[stored] = (
                     to_date(stored.added_date),
                     to_date(stored.termination_date),
                     stored.action_code,
                 )
-            )
+            version_rows.append((record_hash, record.code, body, *tail))
         with _write_page_cache(connection):
             _bulk_insert(connection, record_versions, version_rows, ignore_duplicates=True)
             after = connection.execute(
