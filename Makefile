@@ -42,6 +42,7 @@ demo: $(STAMP)
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) report --year 2026 --format md -o demo/report-2026.md
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) ingest snapshots/icd10cm_FY2019_SAMPLE.zip snapshots/icd10cm_FY2020_SAMPLE.zip
 	$(BIN)/tracker --db sqlite:///$(DEMO_DB) show H81.41 --as-of 2019-10-01
+	$(BIN)/tracker --db sqlite:///$(DEMO_DB) diff FY2019 FY2020 --code-set icd10cm
 	@echo
 	@echo "Reports: $(CURDIR)/demo/report-2026-APR.html, demo/report-2026-APR.md, demo/report-2026.html, demo/report-2026.md"
 	@echo "Explore: $(BIN)/tracker --db sqlite:///$(DEMO_DB) history J0598"

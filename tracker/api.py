@@ -22,10 +22,11 @@ from tracker.codesets import DEFAULT_CODE_SET, detect_code_set, get_code_set
 from tracker.codesets.base import CodeRecord
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
 from tracker.codesets.hcpcs.transreport import ReportCheck
-from tracker.comparison import diff_releases
+from tracker.comparison import diff_releases, with_replacements
 from tracker.dates import parse_service_date
 from tracker.diff import Category, ReleaseDiff, YearDiff, filter_diff
 from tracker.diff import diff_year as year_diff
+from tracker.diff.year import year_releases
 from tracker.errors import ReleaseError, SourceError, TrackerError
 from tracker.history import HistoryEvent, code_history
 from tracker.query import CodeState, Status
@@ -339,20 +340,25 @@ def filter_year(
 
 
 def diff_year(store: Store, year: int, *, code_set: str | None = None) -> YearDiff:
-    """The year's first release against its last, each quarter, codes born and retired inside
-    the year (by the latest stored record of each), and the year's quarters not stored."""
-    current = current_releases(store, code_set)
-    infos = [info for info in current if info.effective_date.year == year]
-    if len(infos) < 2:
-        stored = ", ".join(info.display for info in infos) or "none"
-        raise ReleaseError(
-            f"year {year} needs at least two stored releases to diff (stored: {stored})"
-        )
-    later = current[-1] if current[-1].effective_date.year > year else None
-    return year_diff(
-        [store.snapshot(info) for info in infos],
+    """The year's first release against its last, each step, codes born and retired inside
+    the year (by the latest stored record of each), and the year's releases not stored; the
+    year as the code set counts it (`CodeSet.year_span`: HCPCS's calendar year, ICD-10's
+    fiscal year)."""
+    chosen = choose_code_set(store, code_set)
+    current = store.current_releases(chosen)
+    selected = year_releases(chosen, year, current)
+    result = year_diff(
+        [store.snapshot(info) for info in selected.releases],
         stored={info.label for info in current},
-        latest=store.snapshot(later) if later is not None else None,
+        latest=store.snapshot(selected.later) if selected.later is not None else None,
+        span=selected.span,
+        opening_note=selected.opening_note,
+        declared=lambda old, new: companions.declared_changes(store, old, new),
+    )
+    return replace(
+        result,
+        overall=with_replacements(store, result.overall),
+        steps=tuple(with_replacements(store, step) for step in result.steps),
     )
 
 

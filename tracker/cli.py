@@ -489,7 +489,8 @@ def history(ctx: click.Context, code: str, fmt: str, code_set: str | None) -> No
     if fmt == "json":
         from tracker.jsonout import dump_json, history_json
 
-        click.echo(dump_json(history_json(found.code, found.intervals, found.events)), nl=False)
+        document = history_json(found.code, found.intervals, found.events, found.replaced_by)
+        click.echo(dump_json(document), nl=False)
         return
     _show(terminal.history_lines(found.events, found.intervals, found.replaced_by))
 

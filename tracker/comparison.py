@@ -13,7 +13,9 @@ from dataclasses import replace
 
 from tracker import companions
 from tracker.codeset_choice import choose_code_set
-from tracker.diff import Category, ReleaseDiff, diff_snapshots, filter_diff
+from tracker.codesets import get_code_set
+from tracker.crosswalk import replacements_between
+from tracker.diff import Category, ChangeKind, ReleaseDiff, diff_snapshots, filter_diff
 from tracker.errors import ReleaseError
 from tracker.store import Store
 
@@ -52,6 +54,18 @@ def diff_releases(
         transaction_report=companions.report_check(store, new_info),
         corrections=companions.corrections_listings(store, new_info),
     )
+    result = with_replacements(store, result)
     if categories or prefix:
         return filter_diff(result, categories=categories, prefix=prefix)
     return result
+
+
+def with_replacements(store: Store, diff: ReleaseDiff) -> ReleaseDiff:
+    """`diff` with each deleted code's replacements from the conversion tables known at its new
+    release (ICD-10; a code set whose records name their own replacements is left as is)."""
+    if get_code_set(diff.code_set).has_end_dates:
+        return diff
+    deleted = [change.code for change in diff.by_kind(ChangeKind.DELETED)]
+    if not deleted:
+        return diff
+    return replace(diff, replaced_by=replacements_between(store, diff.old, diff.new, deleted))

@@ -6,19 +6,20 @@ left out) and the diff engine's per-record comparison, so history and diffs alwa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic
 
+from tracker.codesets import get_code_set
 from tracker.codesets.base import CodeRecord, RecordT
 from tracker.diff import CodeChange, diff_records
 from tracker.release import ReleaseInfo
 from tracker.store import Store
 
-# The diff engine compares HCPCS records today; a comparison for another code set's records is
-# the diff package's to give, so records reach it here as whatever their code set decoded.
-_compare: Callable[[Any, Any], CodeChange | None] = diff_records
+
+def _compare(code_set: str, old: Any, new: Any) -> CodeChange | None:
+    """Two versions of a code compared field by field, by its code set's fields."""
+    return diff_records(old, new, get_code_set(code_set).fields)
 
 
 class EventKind(StrEnum):
@@ -27,6 +28,8 @@ class EventKind(StrEnum):
     TERMINATED = "terminated"
     REACTIVATED = "reactivated"
     PURGED = "purged"
+    # A code set whose records carry no end date (ICD-10) ends a code by leaving it out.
+    DELETED = "deleted"
     REAPPEARS = "reappears"
 
 
@@ -50,13 +53,18 @@ def code_history(
         record = carried.get(info.id)
         if record is None:
             if present:
-                events.append(HistoryEvent(info, EventKind.PURGED, previous))
+                ended = (
+                    EventKind.PURGED
+                    if get_code_set(info.code_set).has_end_dates
+                    else EventKind.DELETED
+                )
+                events.append(HistoryEvent(info, ended, previous))
             present = False
             continue
         if previous is None:
             events.append(HistoryEvent(info, EventKind.FIRST_SEEN, record))
         else:
-            change = _compare(previous, record)
+            change = _compare(info.code_set, previous, record)
             if not present:
                 events.append(HistoryEvent(info, EventKind.REAPPEARS, record, change))
             elif change is not None:

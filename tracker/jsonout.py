@@ -9,13 +9,15 @@ releases always give the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any
 
+from tracker.codesets import get_code_set
 from tracker.diff import (
     SCHEMA_VERSION,
+    ChangeKind,
     CodeChange,
     Direction,
     Finding,
@@ -24,6 +26,7 @@ from tracker.diff import (
     YearDiff,
 )
 from tracker.history import HistoryEvent
+from tracker.query import Replacement
 from tracker.release import ReleaseInfo
 from tracker.validity import ValidityInterval
 
@@ -75,7 +78,11 @@ def _flags(flags: Iterable[Flag]) -> list[str]:
     return sorted(flag.value for flag in flags)
 
 
-def change_json(change: CodeChange) -> dict[str, Any]:
+def change_json(
+    change: CodeChange, replaced_by: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """One change; a deleted code (ICD-10) also lists its replacements from `replaced_by`
+    (the diff's, from the conversion tables), an empty list when none is known."""
     return {
         "code": change.code,
         "kind": change.kind.value,
@@ -105,6 +112,11 @@ def change_json(change: CodeChange) -> dict[str, Any]:
                 }
             }
             if change.earlier is not None
+            else {}
+        ),
+        **(
+            {"replaced_by": list((replaced_by or {}).get(change.code, ()))}
+            if change.kind is ChangeKind.DELETED
             else {}
         ),
     }
@@ -157,7 +169,7 @@ def diff_json(diff: ReleaseDiff) -> dict[str, Any]:
             },
             "findings": finding_counts_json(diff.findings),
         },
-        "changes": [change_json(change) for change in diff.changes],
+        "changes": [change_json(change, diff.replaced_by) for change in diff.changes],
         "findings": [finding_json(finding) for finding in diff.findings],
         # CMS's companion files, present only when the new release has them.
         **(
@@ -187,6 +199,8 @@ def year_json(year: YearDiff) -> dict[str, Any]:
         "overall": overall,
         "steps": [diff_json(step) for step in year.steps],
         "missing": list(year.missing),
+        # When the release that should open the year is not stored (ICD-10's October one).
+        **({"opening_note": year.opening_note} if year.opening_note else {}),
         "transient": [
             {
                 "code": item.code,
@@ -217,11 +231,29 @@ def interval_json(interval: ValidityInterval) -> dict[str, object]:
 
 
 def history_json(
-    code: str, intervals: Sequence[ValidityInterval], events: Sequence[HistoryEvent]
+    code: str,
+    intervals: Sequence[ValidityInterval],
+    events: Sequence[HistoryEvent],
+    replaced_by: Sequence[Replacement] = (),
 ) -> dict[str, object]:
-    """A code's history: its validity intervals and every event, with what changed."""
+    """A code's history: its validity intervals and every event, with what changed.
+
+    The code is written as people read it (ICD-10-CM with its dot; records keep their stored
+    form); a deleted ICD-10 code also lists `replaced_by`, its replacements from the
+    conversion tables (as people read them, with their descriptions), when it has any.
+    """
+    shown = get_code_set(events[0].release.code_set).display_code(code) if events else code
     return {
-        "code": code,
+        "code": shown,
+        **(
+            {
+                "replaced_by": [
+                    {"code": item.code, "description": item.description} for item in replaced_by
+                ]
+            }
+            if replaced_by
+            else {}
+        ),
         "validity": [interval_json(interval) for interval in intervals],
         "events": [
             {

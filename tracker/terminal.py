@@ -440,6 +440,11 @@ def _change_rows(result: ReleaseDiff) -> list[list[str]]:
             record = change.new or change.old
             description = code_set.describe(record) if record else ""
             rows.append([code, change.kind.value, "", "", short(description), flags])
+            replaced_by = result.replaced_by.get(change.code, ())
+            if replaced_by:
+                # A deleted ICD-10 code's replacements (the conversion tables).
+                shown = " ".join(code_set.display_code(item) for item in replaced_by)
+                rows.append(["", "", "replaced by", "", short(shown), ""])
             continue
         for index, field_change in enumerate(change.fields):
             rows.append(
@@ -487,9 +492,20 @@ def year_blocks(year: int, whole: YearDiff, overall: ReleaseDiff) -> list[Block]
     """`tracker diff --year`: `overall` (the year's first release against its last, as
     selected) as `diff_blocks`, then the quarters not stored, each quarter's counts, and the
     codes born and ended inside the year (all of them: `whole`, whatever was selected)."""
-    blocks = diff_blocks(overall)
+    span = whole.span
+    blocks: list[Block] = []
+    if span is not None and span.opening:
+        # A year opened by a named release (ICD-10's fiscal year): say which days it covers.
+        blocks.append(
+            f"{span.name}: {span.start.isoformat()} … {span.end.isoformat()},"
+            f" {whole.releases[0].display} → {whole.releases[-1].display}"
+        )
+    if whole.opening_note:
+        blocks.append(printable(f"note: {whole.opening_note}"))
+    blocks.extend(diff_blocks(overall))
+    name = span.name if span is not None else str(year)
     if whole.missing:
-        blocks.append(f"not stored in {year}: {', '.join(whole.missing)}")
+        blocks.append(f"not stored in {name}: {', '.join(whole.missing)}")
     for step in whole.steps:
         counts = step.counts_by_kind()
         summary = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
@@ -500,8 +516,9 @@ def year_blocks(year: int, whole: YearDiff, overall: ReleaseDiff) -> list[Block]
         blocks.append(Text("\nborn and ended inside the year:"))
         blocks.extend(
             Text(
-                f"  {item.code}  {item.first_seen} → {item.ended.value} in {item.ended_in}"
-                f"  {item.record.long_description}"
+                f"  {shown_code(overall.code_set, item.code)}  {item.first_seen} →"
+                f" {item.ended.value} in {item.ended_in}"
+                f"  {_describe(overall.code_set, item.record)}"
             )
             for item in whole.transient
         )

@@ -151,6 +151,31 @@ class LabelParts:
     issue: int | None  # "2020-APR#2" -> 2
 
 
+@dataclass(frozen=True, slots=True)
+class YearSpan:
+    """A code set's year as its publisher counts it, for `diff --year` and `report --year`.
+
+    HCPCS's year is the calendar year, opened by whatever releases take effect in it (its four
+    quarters expected); ICD-10's is the federal fiscal year (FY2024 = 2023-10-01 ... 2024-09-30),
+    opened by the release in force on its first day: the October release, or when that one is
+    not stored the latest stored release still in force on October 1.
+    """
+
+    name: str  # as people write the year: "2026", "FY2024"
+    start: date  # its first day
+    end: date  # its last day
+    # Whether the release in force on `start` opens the year even when it took effect earlier.
+    opens_with_release_in_force: bool
+    # The labels the publisher always issues in the year (HCPCS's quarters, ICD-10's October
+    # release); those not stored are named in the year's output.
+    expected: tuple[str, ...]
+    # The label of the release that should open the year ('' when none is expected first).
+    opening: str = ""
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
 class RecordDates(Protocol):
     """What a record declares about its own validity, for as-of answers.
 
@@ -279,4 +304,8 @@ class CodeSet(Protocol):
     @property
     def families(self) -> tuple[str, ...]:
         """Every family, in the order reports list them."""
+        ...
+
+    def year_span(self, year: int) -> YearSpan:
+        """The year `year` as the publisher counts it (see `YearSpan`)."""
         ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from tracker.codesets.hcpcs.transreport import ReportCheck
 from tracker.release import ReleaseInfo
 
 if TYPE_CHECKING:
-    from tracker.codesets.base import CodeRecord
+    from tracker.codesets.base import CodeRecord, YearSpan
     from tracker.codesets.icd10.compare import AddendaCheck
 
 SCHEMA_VERSION = 1
@@ -214,6 +214,10 @@ class ReleaseDiff:
     # ICD-10: the addenda of release `new` (its declared changes) and their summary counts held
     # against the diff's; None for HCPCS and for a release without addenda.
     addenda: AddendaCheck | None = None
+    # ICD-10: each deleted code's replacements from the conversion tables known at `new`
+    # (stored codes, table order), filled in by the store-aware diff; codes without a link
+    # are absent. HCPCS records name their own replacements (XREF), so this stays empty.
+    replaced_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def code_set(self) -> str:
@@ -297,7 +301,7 @@ class TransientCode:
     last_seen: str
     ended: ChangeKind
     ended_in: str
-    record: Record
+    record: Any  # the code set's record (HCPCS `Record`, ICD-10 `Icd10Record`)
     termination_date: date | None
 
 
@@ -308,7 +312,12 @@ class YearDiff:
     steps: tuple[ReleaseDiff, ...]
     transient: tuple[TransientCode, ...]
     missing: tuple[str, ...] = ()
-    """CMS's releases (quarters) of the year that are not stored."""
+    """The publisher's releases of the year that are not stored (HCPCS's quarters, ICD-10's
+    October release)."""
+    span: YearSpan | None = None
+    """The year as the code set counts it (calendar year, fiscal year)."""
+    opening_note: str = ""
+    """When the release that should open the year is not stored, which one opens it instead."""
 
 
 # Bookkeeping that moves with any maintenance; it does not make a change substantive.
@@ -369,4 +378,5 @@ def filter_diff(
         transaction_report=diff.transaction_report,
         corrections=diff.corrections,
         addenda=diff.addenda,
+        replaced_by={code: codes for code, codes in diff.replaced_by.items() if code in kept},
     )

@@ -58,6 +58,7 @@ from tracker.report.views import (
     FindingGroup,
     FindingRow,
     KindRow,
+    Replacement,
     ReportView,
     ReusedRow,
     SwitchRow,
@@ -98,7 +99,14 @@ def build_report(
 ) -> ReportView:
     """The view of one diff; `new_snapshot` (release `diff.new`) decodes XREF replacements."""
     if not get_code_set(diff.code_set).has_end_dates:
-        return _presence_report(diff, title)
+        if describer is None:
+            describer = describer_for(
+                new_snapshot,
+                diff.changes,
+                also=replacement_codes(diff),
+                code_set=diff.code_set,
+            )
+        return _presence_report(diff, title, describer)
     if describer is None:
         describer = describer_for(new_snapshot, diff.changes)
     families = _family_rows(diff.changes)
@@ -448,7 +456,24 @@ def _finding_counts(findings: Iterable[Finding]) -> tuple[FindingCount, ...]:
 # A code set without end dates (ICD-10): added, deleted, titles revised, billable <-> header
 
 
-def _presence_report(diff: ReleaseDiff, title: str) -> ReportView:
+def replacement_codes(diff: ReleaseDiff) -> set[str]:
+    """Every code the conversion tables name as a deleted code's replacement in `diff`."""
+    return {code for codes in diff.replaced_by.values() for code in codes}
+
+
+def replacement_views(
+    diff: ReleaseDiff, code: str, describer: Describer
+) -> tuple[Replacement, ...]:
+    """A deleted code's replacements (ICD-10's conversion tables), described from the new
+    release and written as people read them."""
+    show = get_code_set(diff.code_set).display_code
+    return tuple(
+        dataclasses.replace(item, code=show(item.code))
+        for item in describer.replacements(diff.replaced_by.get(code, ()))
+    )
+
+
+def _presence_report(diff: ReleaseDiff, title: str, describer: Describer) -> ReportView:
     """The view of a diff of a code set whose records carry no end dates (ICD-10).
 
     The same view as HCPCS's, filled with what such a diff has: codes added (reused ones
@@ -557,7 +582,10 @@ def _presence_report(diff: ReleaseDiff, title: str) -> ReportView:
         code_set=code_set.name,
         code_set_title=code_set.title,
         deleted=tuple(
-            _presence_row(change, change.old, show, code_set.family)
+            dataclasses.replace(
+                _presence_row(change, change.old, show, code_set.family),
+                replacements=replacement_views(diff, change.code, describer),
+            )
             for change in diff.by_kind(ChangeKind.DELETED)
         ),
         switched=tuple(

@@ -14,7 +14,7 @@ from typing import Any
 from tracker.codesets import DEFAULT_CODE_SET, get_code_set
 from tracker.codesets.hcpcs.codetables import FIELD_TABLES, decode
 from tracker.diff import ChangeKind, CodeChange
-from tracker.release import ReleaseInfo, Snapshot
+from tracker.release import ReleaseInfo, ReleaseKind, Snapshot
 from tracker.report.views import ReleaseView, Replacement, Value
 
 NONE_TEXT = "—"
@@ -70,6 +70,14 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _kind_text(info: ReleaseInfo) -> str:
+    """The release's kind as its publisher speaks of it: an ICD-10 update between two October
+    releases is a mid-year update, not a quarter (HCPCS's word, the stored kind's name)."""
+    if info.kind is ReleaseKind.QUARTERLY and not get_code_set(info.code_set).has_end_dates:
+        return "mid-year"
+    return info.kind.value
+
+
 def release_view(info: ReleaseInfo) -> ReleaseView:
     parser = f"{info.parser} {info.parser_version}".strip()
     return ReleaseView(
@@ -77,7 +85,7 @@ def release_view(info: ReleaseInfo) -> ReleaseView:
         label=info.label,
         issue=info.issue,
         effective_date=info.effective_date.isoformat(),
-        kind=info.kind.value,
+        kind=_kind_text(info),
         source_name=info.source_name or NONE_TEXT,
         source_sha256=info.source_sha256 or NONE_TEXT,
         content_sha256=info.content_sha256 or NONE_TEXT,

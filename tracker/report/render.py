@@ -237,7 +237,9 @@ def render_year(
         return write_csv(*with_watchlist(columns, rows, watchlist, lead=("year",)))
     view = build_year(year, last_snapshot=last_snapshot)
     context = {"year": view, **_watchlist_context(watchlist)}
-    return _tidy(fmt, render(f"year.{fmt}.j2", context, user_templates=user_templates))
+    # A code set without end dates (ICD-10) has its own year: the fiscal year, its updates.
+    name = "year" if get_code_set(year.overall.code_set).has_end_dates else "year_icd10"
+    return _tidy(fmt, render(f"{name}.{fmt}.j2", context, user_templates=user_templates))
 
 
 def render_code_page(

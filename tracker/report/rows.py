@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.codetables import code_family
-from tracker.diff import ReleaseDiff, YearDiff
+from tracker.diff import ChangeKind, ReleaseDiff, YearDiff
 from tracker.impact import ImpactKind, ImpactReport, impact_rows
 from tracker.release import Snapshot
 from tracker.report.describe import Describer, describer_for, field_values
@@ -46,21 +46,37 @@ SECTION_CHANGES = "changes"
 def diff_csv_rows(diff: ReleaseDiff, *, new_snapshot: Snapshot | None = None) -> list[list[str]]:
     """The CSV rows of one release pair (columns `CSV_COLUMNS`), replacement codes described
     from `new_snapshot` as in `build_report`."""
-    describer = describer_for(new_snapshot, diff.changes, code_set=diff.code_set)
+    describer = describer_for(
+        new_snapshot, diff.changes, also=_replacement_codes(diff), code_set=diff.code_set
+    )
     return [*_diff_rows(diff, describer), *_companion_rows(diff), *_addenda_rows(diff)]
+
+
+def _replacement_codes(diff: ReleaseDiff) -> set[str]:
+    return {code for codes in diff.replaced_by.values() for code in codes}
 
 
 def year_csv_rows(year: YearDiff, *, last_snapshot: Snapshot | None = None) -> list[list[str]]:
     """The annual CSV rows (columns `scope` then `CSV_COLUMNS`): the year as a whole, then each
     quarter."""
     rows: list[list[str]] = []
-    describer = describer_for(last_snapshot, year.overall.changes)
+    code_set = year.overall.code_set
+    # HCPCS's steps are its quarters; ICD-10's are its October release and mid-year updates.
+    step_scope = "quarter" if get_code_set(code_set).has_end_dates else "step"
+    describer = describer_for(
+        last_snapshot,
+        year.overall.changes,
+        also=_replacement_codes(year.overall),
+        code_set=code_set,
+    )
     rows += (["year", *row] for row in _diff_rows(year.overall, describer))
     for step in year.steps:
         # Intermediate releases' snapshots are not at hand; the last release and the
         # step's own records describe its replacement codes.
-        step_describer = describer_for(last_snapshot, step.changes)
-        rows += (["quarter", *row] for row in _diff_rows(step, step_describer))
+        step_describer = describer_for(
+            last_snapshot, step.changes, also=_replacement_codes(step), code_set=code_set
+        )
+        rows += ([step_scope, *row] for row in _diff_rows(step, step_describer))
     return rows
 
 
@@ -81,6 +97,22 @@ def _diff_rows(diff: ReleaseDiff, describer: Describer) -> Iterator[list[str]]:
         ]
         declared = getattr(change.new, "action_code", "") if change.new is not None else ""
         tail = [declared, code_set.describe(record)]
+        if change.kind is ChangeKind.DELETED:
+            # ICD-10: what replaced the deleted code (the conversion tables), as `xrefs` are
+            # written for HCPCS: the codes under `new`, their titles under `new_meaning`.
+            found = describer.replacements(diff.replaced_by.get(change.code, ()))
+            yield [
+                *head,
+                "",
+                "replaced_by",
+                "",
+                "; ".join(code_set.display_code(item.code) for item in found),
+                "",
+                "; ".join(item.description for item in found),
+                "",
+                *tail,
+            ]
+            continue
         if not change.fields:
             yield [*head, "", "", "", "", "", "", "", *tail]
             continue

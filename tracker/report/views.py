@@ -340,7 +340,15 @@ class YearView:
     step_cosmetic_findings: tuple[FindingRow, ...]
     transient: tuple[TransientRow, ...]
     missing: tuple[str, ...]
-    """The year's CMS releases (quarters) that are not stored."""
+    """The publisher's releases of the year that are not stored (HCPCS's quarters, ICD-10's
+    October release)."""
+    name: str = ""
+    """The year as the code set writes it: `2026`, `FY2024`."""
+    start: str = ""
+    end: str = ""
+    """The year's first and last day (ICD-10's fiscal year: October 1 to September 30)."""
+    opening_note: str = ""
+    """When the release that should open the year is not stored, which one opens it instead."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from tracker.codesets.base import (
     RecordDates,
     SourceFile,
     StoredColumns,
+    YearSpan,
 )
+from tracker.codesets.hcpcs.calendar import year_quarters
 from tracker.codesets.hcpcs.codetables import FAMILY_ORDER, code_family
 from tracker.codesets.hcpcs.filenames import label_from_names
 from tracker.codesets.hcpcs.labels import label_parts, parse_label
@@ -100,6 +102,16 @@ class Hcpcs:
     @property
     def families(self) -> tuple[str, ...]:
         return FAMILY_ORDER
+
+    def year_span(self, year: int) -> YearSpan:
+        # The calendar year: the releases taking effect in it, its four quarters expected.
+        return YearSpan(
+            name=str(year),
+            start=date(year, 1, 1),
+            end=date(year, 12, 31),
+            opens_with_release_in_force=False,
+            expected=tuple(str(quarter) for quarter in year_quarters(year)),
+        )
 
 
 # Typed as the interface, so mypy checks that `Hcpcs` implements all of it.

@@ -29,6 +29,7 @@ from tracker.codesets.base import (
     RecordDates,
     SourceFile,
     StoredColumns,
+    YearSpan,
 )
 from tracker.errors import ParseError, SourceError
 
@@ -230,6 +231,19 @@ class Icd10CodeSet:
     @property
     def families(self) -> tuple[str, ...]:
         raise NotImplementedError
+
+    def year_span(self, year: int) -> YearSpan:
+        # The federal fiscal year: FY N runs from October 1 of N-1 to September 30 of N and
+        # opens with the October release (or the latest one before it, still in force then).
+        opening = f"FY{year}"
+        return YearSpan(
+            name=opening,
+            start=date(year - 1, 10, 1),
+            end=date(year, 9, 30),
+            opens_with_release_in_force=True,
+            expected=(opening,),
+            opening=opening,
+        )
 
 
 class Icd10Cm(Icd10CodeSet):
