@@ -8,6 +8,8 @@ Figures, in the order printed:
   3. diff of each consecutive pair, in-process.
   4. as-of lookups (median, p99) and claims validation rows/s, on SQLite and PostgreSQL.
   5. interpreter start and `tracker --help`.
+  6-7. ICD-10-CM and ICD-10-PCS (`bench/icd10.py`): ingest of one FY beside a plain-Python
+     floor, diff of two FYs, storage per release, loading every shared release.
 Targets are printed beside the figures; a missed target is reported, never a failure.
 
 `--quick` runs on the bundled samples in `snapshots/` only, with one repetition, to keep this
@@ -528,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claims", type=int, help="claim rows to validate (default 200,000)")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-peer", action="store_true", help="skip pandas + datacompy")
+    parser.add_argument("--no-icd10", action="store_true", help="skip the ICD-10 sections")
     parser.add_argument(
         "--in-process-only", action="store_true", help="skip whole-command (subprocess) figures"
     )
@@ -598,6 +601,15 @@ def main(argv: list[str] | None = None) -> int:
                         "PostgreSQL", pg_url, lookups, claims, claim_rows, runs, workdir, results
                     )
         results.tables["4. as-of lookups and claims validation"] = query_rows
+
+        if not args.no_icd10:
+            import icd10
+
+            results.tables.update(
+                icd10.measure(
+                    runs, workdir, results.figures, quick=args.quick, commands=results.commands
+                )
+            )
 
     print()
     print(f"peer: pandas.read_excel(engine='calamine') + datacompy; {peer_versions()}")

@@ -77,12 +77,20 @@ def hash_canonical(canonical_json: str) -> str:
     return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
 
 
+def hash_all_canonical(canonical_jsons: Iterable[str]) -> list[str]:
+    """`hash_canonical` of each body, in order: the same hashes without a call per record."""
+    sha256 = hashlib.sha256
+    return [sha256(body.encode("utf-8")).hexdigest() for body in canonical_jsons]
+
+
 def snapshot_hash(entries: Iterable[tuple[str, str]]) -> str:
-    """Content hash of a whole snapshot from its (code, record hash) pairs, order-independent."""
-    digest = hashlib.sha256()
-    for code, record_hash in sorted(entries):
-        digest.update(f"{code}\t{record_hash}\n".encode())
-    return digest.hexdigest()
+    """Content hash of a whole snapshot from its (code, record hash) pairs, order-independent.
+
+    The sha256 of every `code<TAB>hash<LF>` line in sorted order, fed to the digest as one
+    buffer (the same bytes as line by line, without ~100k calls for an ICD-10 release).
+    """
+    lines = "".join([f"{code}\t{record_hash}\n" for code, record_hash in sorted(entries)])
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

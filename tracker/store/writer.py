@@ -8,13 +8,16 @@ bytes are stored compressed, once per distinct file.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
@@ -25,7 +28,7 @@ from tracker.codesets.base import (
     CodeRecord,
     ParsedRelease,
     StoredColumns,
-    hash_canonical,
+    hash_all_canonical,
     snapshot_hash,
 )
 from tracker.errors import ReleaseError, StoreError
@@ -49,6 +52,9 @@ COMPRESSION = "zlib"
 # Each lost race means another release of the label was stored, so a few attempts always settle.
 _ATTEMPTS = 4
 BATCH = 2000
+T = TypeVar("T")
+# SQLite's page cache while a release is written (see `_write_page_cache`), in KiB.
+WRITE_CACHE_KIB = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +82,6 @@ class PreparedRelease:
     code_set: str = DEFAULT_CODE_SET
 
 
-def _version_row(
-    record_hash: str, code: str, body: str, columns: StoredColumns
-) -> dict[str, object]:
-    """A `record_versions` row: the body, and the columns the code set indexes beside it."""
-    return {
-        "hash": record_hash,
-        "code": code,
-        "body": body,
-        "added_date": columns.added_date,
-        "termination_date": columns.termination_date,
-        "action_code": columns.action_code,
-    }
-
-
 def prepare(
     parsed: ParsedRelease[CodeRecord],
     *,
@@ -104,11 +96,10 @@ def prepare(
     attachments: tuple[NewAttachment, ...] = (),
     code_set: str = DEFAULT_CODE_SET,
 ) -> PreparedRelease:
-    hashed = tuple(
-        (record, body, hash_canonical(body))
-        for record in parsed.records
-        for body in (record.canonical_json(),)
-    )
+    with _cyclic_gc_paused():
+        bodies = [record.canonical_json() for record in parsed.records]
+        hashed = tuple(zip(parsed.records, bodies, hash_all_canonical(bodies), strict=True))
+        content_sha256 = snapshot_hash((record.code, h) for record, _, h in hashed)
     return PreparedRelease(
         label=label,
         effective_date=effective_date,
@@ -118,12 +109,28 @@ def prepare(
         source_sha256=source_sha256,
         parsed=parsed,
         record_hashes=hashed,
-        content_sha256=snapshot_hash((record.code, h) for record, _, h in hashed),
+        content_sha256=content_sha256,
         version_marker=version_marker,
         base_release_id=base_release_id,
         attachments=attachments,
         code_set=get_code_set(code_set).name,
     )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a release's ~100k rows are built and stored.
+
+    Those rows are all kept until the transaction ends, so a collection run meanwhile only
+    walks them in vain (10-15% of an ICD-10 ingest); nothing built here forms a cycle.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +152,74 @@ def _insert_ignoring_duplicates(connection: Connection, table: object) -> Insert
     return sqlite.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
 
 
-def _chunks(rows: Sequence[dict[str, object]]) -> list[Sequence[dict[str, object]]]:
+def _chunks(rows: Sequence[T]) -> list[Sequence[T]]:
     return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+def _bulk_insert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[tuple[object, ...]],
+    *,
+    ignore_duplicates: bool = False,
+) -> None:
+    """Insert rows (tuples in the table's column order) through the driver's `executemany`.
+
+    The hot loop of an ingest (~100k record versions and snapshot entries for an ICD-10
+    release): SQLAlchemy's Core insert builds and processes a parameter dict per row, which
+    cost more than the database's own work; the driver takes the tuples as they are. Only
+    plain values go in (dates already as `_date_parameter` gives them), so the stored bytes
+    are the ones a Core insert stores.
+    """
+    if not rows:
+        return
+    names = ", ".join(column.name for column in table.columns)
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(table.columns))
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+    if ignore_duplicates:
+        sql += " ON CONFLICT DO NOTHING"
+    for chunk in _chunks(rows):
+        connection.exec_driver_sql(sql, list(chunk))
+
+
+@contextmanager
+def _write_page_cache(connection: Connection) -> Iterator[None]:
+    """A larger SQLite page cache while a release's rows go in, the connection's own after.
+
+    ~100k inserts into `record_versions` (keyed by a hash, so in no order) and
+    `snapshot_entries` touch more index pages than SQLite's default 2 MiB cache holds, and
+    evicting them midway cost a quarter of the insert time. Only memory is traded: what is
+    stored is the same.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={previous}")
+
+
+def _date_parameter(connection: Connection) -> Callable[[date | None], object]:
+    """How a date goes to the driver as SQLAlchemy's `Date` type would send it.
+
+    SQLite has no date type: SQLAlchemy stores `YYYY-MM-DD` text (`date.isoformat`, for the
+    four-digit years it accepts); PostgreSQL's driver takes the `date` itself.
+    """
+    if connection.dialect.name == "sqlite":
+        return _iso_date
+    return _same
+
+
+def _iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _same(value: date | None) -> date | None:
+    return value
 
 
 def _label_lock(code_set: str, label: str) -> int:
@@ -184,7 +257,11 @@ def write_release(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -
 
 def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> WriteResult:
     label = prepared.label
-    with engine.connect().execution_options(write=True) as connection, connection.begin():
+    with (
+        _cyclic_gc_paused(),
+        engine.connect().execution_options(write=True) as connection,
+        connection.begin(),
+    ):
         if connection.dialect.name == "postgresql":
             # Writers of one label take turns, as SQLite's BEGIN IMMEDIATE makes every writer
             # do: the check below then sees what the previous writer committed.
@@ -281,26 +358,35 @@ def _write(engine: Engine, prepared: PreparedRelease, *, reissue: bool) -> Write
         )
         before = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
         columns = get_code_set(prepared.code_set).stored_columns
-        version_rows: list[dict[str, object]] = [
-            _version_row(record_hash, record.code, body, columns(record))
-            for record, body, record_hash in prepared.record_hashes
-            if record_hash not in delta.known_hashes
-        ]
-        statement = _insert_ignoring_duplicates(connection, record_versions)
-        for chunk in _chunks(version_rows):
-            connection.execute(statement, chunk)
-        after = connection.execute(select(func.count()).select_from(record_versions)).scalar_one()
-        entry_rows: list[dict[str, object]] = [
-            {"release_id": release_id, "code": code, "record_hash": record_hash}
-            for code, record_hash in delta.entries
-        ]
-        for chunk in _chunks(entry_rows):
-            connection.execute(insert(snapshot_entries), chunk)
-        removal_rows: list[dict[str, object]] = [
-            {"release_id": release_id, "code": code} for code in delta.removals
-        ]
-        for chunk in _chunks(removal_rows):
-            connection.execute(insert(snapshot_removals), chunk)
+        to_date = _date_parameter(connection)
+        version_rows: list[tuple[object, ...]] = []
+        # The indexed columns as the driver takes them, once per distinct value (an ICD-10
+        # release has one: none of them; a HCPCS release a few hundred).
+        tails: dict[StoredColumns, tuple[object, ...]] = {}
+        known = delta.known_hashes
+        for record, body, record_hash in prepared.record_hashes:
+            if record_hash in known:
+                continue
+            stored = columns(record)
+            tail = tails.get(stored)
+            if tail is None:
+                tail = tails[stored] = (
+                    to_date(stored.added_date),
+                    to_date(stored.termination_date),
+                    stored.action_code,
+                )
+            version_rows.append((record_hash, record.code, body, *tail))
+        with _write_page_cache(connection):
+            _bulk_insert(connection, record_versions, version_rows, ignore_duplicates=True)
+            after = connection.execute(
+                select(func.count()).select_from(record_versions)
+            ).scalar_one()
+            _bulk_insert(
+                connection,
+                snapshot_entries,
+                [(release_id, code, record_hash) for code, record_hash in delta.entries],
+            )
+        _bulk_insert(connection, snapshot_removals, [(release_id, code) for code in delta.removals])
         info = reader.release_by_id(connection, release_id)
     new_versions = after - before
     reissued = f" (re-issue {issue})" if issue > 1 else ""
@@ -343,7 +429,6 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     reaches `MAX_CHAIN_DEPTH`, or when the delta would be more than half a full copy.
     """
     new_hashes = {record.code: record_hash for record, _, record_hash in prepared.record_hashes}
-    full = Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
     latest = connection.execute(
         select(releases.c.id, releases.c.chain_depth)
         .where(releases.c.code_set == prepared.code_set)
@@ -351,7 +436,7 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
         .limit(1)
     ).first()
     if latest is None:
-        return full
+        return Delta(None, 0, sorted(new_hashes.items()), [], frozenset())
     parent_id, parent_depth = latest
     parent_hashes = reader.snapshot_hashes(connection, parent_id)
     known = frozenset(parent_hashes.values())
@@ -360,7 +445,7 @@ def _delta_against_latest(connection: Connection, prepared: PreparedRelease) -> 
     )
     removals = sorted(code for code in parent_hashes if code not in new_hashes)
     if parent_depth + 1 > MAX_CHAIN_DEPTH or 2 * (len(entries) + len(removals)) > len(new_hashes):
-        return Delta(None, 0, full.entries, [], known)
+        return Delta(None, 0, sorted(new_hashes.items()), [], known)
     return Delta(parent_id, parent_depth + 1, entries, removals, known)
 
 
