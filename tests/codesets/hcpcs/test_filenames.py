@@ -67,9 +67,8 @@ RELEASE_FILES: list[tuple[str, str, str]] = [
     ("2020-OCT", "HCPC2020_OCT_TRANS_ALPHA.xlsx", "transaction report"),
 ]
 
-# Names CMS used that say which year they are of, in a form the tracker does not read yet:
-# the label must then come from the zip's members or from --release.
-NOT_YET_READ: list[tuple[str, str, str]] = [
+# CMS's corrections zips: the year comes before `-HCPCS-` (the annual release they correct).
+CORRECTIONS_ZIPS: list[tuple[str, str, str]] = [
     ("2017", "2017-HCPCS-Alpha-Numeric-Corrections.zip", "corrections zip"),
     ("2018", "2018-HCPCS-Alpha-Numeric-Corrections.zip", "corrections zip"),
 ]
@@ -95,8 +94,7 @@ def test_a_cms_file_name_announces_its_release(folder: str, name: str, what: str
     assert found.month_named == any(m in name.upper() for m in ("_APR_", "_JUL_", "_OCT_"))
 
 
-@pytest.mark.parametrize(("folder", "name", "what"), NOT_YET_READ)
-@pytest.mark.xfail(strict=True, reason="a year before `-HCPCS-` is not a form read yet")
+@pytest.mark.parametrize(("folder", "name", "what"), CORRECTIONS_ZIPS)
 def test_a_corrections_zip_name_announces_its_year(folder: str, name: str, what: str) -> None:
     assert str(infer_label(name)) == FOLDER_RELEASE[folder]
 
@@ -118,5 +116,5 @@ def test_the_table_holds_every_file_of_the_real_releases() -> None:
             with zipfile.ZipFile(manifest.parent / folder / name) as archive:
                 names.update((folder, member) for member in archive.namelist())
     data = {(f, n) for f, n in names if not any(word in n for word in DOCUMENTATION)}
-    listed = {(f, n) for f, n, _ in RELEASE_FILES + NOT_YET_READ + SILENT}
+    listed = {(f, n) for f, n, _ in RELEASE_FILES + CORRECTIONS_ZIPS + SILENT}
     assert data == listed

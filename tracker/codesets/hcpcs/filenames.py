@@ -30,6 +30,11 @@ _NAME_PATTERNS = [
     re.compile(
         r"^(?P<year>20\d{2})[_\- ](?:(?P<month>JAN|APR|JUL|OCT)[_\- ])?Alpha", re.IGNORECASE
     ),
+    # 2017-HCPCS-Alpha-Numeric-Corrections.zip (CMS's corrections files of a year)
+    re.compile(
+        r"^(?P<year>20\d{2})[_\- ](?:(?P<month>JAN|APR|JUL|OCT)[_\- ])?HCPCS[_\- ]Alpha",
+        re.IGNORECASE,
+    ),
     # 12anweb.txt, 20anweb_v2.zip
     re.compile(r"^(?P<year>\d{2})(?P<month>)anweb", re.IGNORECASE),
     # jan20anweb.zip, apr2020anweb
