@@ -256,7 +256,7 @@ def code_page(
 
     view = code_view(store, code, release=release, code_set=code_set)
     status = None
-    notes = [f"valid {interval.text()}" for interval in view.intervals]
+    notes = [interval.line() for interval in view.intervals]
     if not view.current:
         last = view.intervals[-1]
         ended = (

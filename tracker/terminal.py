@@ -212,7 +212,7 @@ def code_state_text(state: CodeState, chain: ReplacementChain | None = None) -> 
             added = added_date.isoformat() if added_date else "unknown"
             source = interval.last_seen if interval is not None else state.known_release
             lines.append(f"dates from release {source.display}: added {added}")
-        lines.extend(interval_line(item) for item in state.intervals)
+        lines.extend(item.line() for item in state.intervals)
     else:
         lines.append(f"no release up to {state.known_at.display} carries this code")
     # Descriptions are file content: control characters and bidi overrides are shown escaped.
@@ -543,7 +543,7 @@ def history_lines(
     )
     return [
         table,
-        *(printable(interval_line(interval)) for interval in intervals),
+        *(printable(interval.line()) for interval in intervals),
         *(
             printable(
                 f"replaced by: {item.code}" + (f"  {item.description}" if item.description else "")
@@ -589,11 +589,3 @@ def verify_lines(report: VerifyReport) -> tuple[list[Text], list[Text], str]:
     if report.ok:
         return out, err, f"ok: {summary} verified"
     return out, err, f"{len(report.problems)} problems found in {summary}"
-
-
-def interval_line(interval: ValidityInterval) -> str:
-    """One validity interval as `show` and `history` print it: `valid …` for a code set whose
-    records carry their own dates (HCPCS); `in force …` for one whose releases alone say when a
-    code is carried (ICD-10), since a header code is in force yet never valid on claims."""
-    dated = get_code_set(interval.opened_by.code_set).has_end_dates
-    return f"{'valid' if dated else 'in force'} {interval.text()}"

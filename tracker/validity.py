@@ -98,6 +98,13 @@ class ValidityInterval(Generic[RecordT]):
         """The last valid day when a termination date ends the interval."""
         return self.end if self.closure is Closure.TERMINATED else None
 
+    def line(self) -> str:
+        """The interval as `show` and `history` print it: `valid …` for a code set whose records
+        carry their own dates (HCPCS); `in force …` for one whose releases alone say when a code
+        is carried (ICD-10), since a header code is in force yet never valid on claims."""
+        dated = get_code_set(self.opened_by.code_set).has_end_dates
+        return f"{'valid' if dated else 'in force'} {self.text()}"
+
     def text(self) -> str:
         """`2016-07-01 to open  re-activated (2017-JAN)`: the dates, then where each came from."""
         # A code set without added dates (ICD-10) knows a code only from the releases that
