@@ -30,8 +30,8 @@ BAD_DIR = PROJECT_ROOT / "tests" / "data" / "bad"
 JAN = SAMPLES / "HCPC2026_JAN_SAMPLE.txt"
 
 NOT_A_RELEASE = (
-    "not a CMS HCPCS release (expected the fixed-width text, the workbook, the release zip"
-    " or per-code pages)"
+    "not a release of a code set the tracker knows (expected CMS's HCPCS fixed-width text,"
+    " workbook, release zip or per-code pages, or an ICD-10-CM/PCS order file or zip)"
 )
 RELEASE_COLUMNS = (
     "PRICE1-PRICE4, MULT_PI, CIM1-CIM3, MCM1-MCM3, STATUTE, LABCERT1-LABCERT8, XREF1-XREF5, COV,"

@@ -103,7 +103,7 @@ def test_empty_directory_and_unknown_format(db: Path, tmp_path: Path) -> None:
     notes.write_text("just some notes\nnothing to see\n")
     code, _, err = run(db, "ingest", str(notes), "--release", "2026-APR")
     assert code == 1
-    assert err.startswith("Error: notes.txt: not a CMS HCPCS release")
+    assert err.startswith("Error: notes.txt: not a release of a code set the tracker knows")
     assert digest(db) == before
 
 

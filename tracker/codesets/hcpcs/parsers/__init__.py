@@ -37,8 +37,8 @@ def find_parser(source: SourceFile, parsers: Sequence[Parser] | None = None) -> 
         )
     raise ParseError(
         source.name,
-        "not a CMS HCPCS release (expected the fixed-width text, the workbook, the release zip"
-        " or per-code pages)",
+        "not a release of a code set the tracker knows (expected CMS's HCPCS fixed-width text,"
+        " workbook, release zip or per-code pages, or an ICD-10-CM/PCS order file or zip)",
     )
 
 
