@@ -53,6 +53,7 @@ __all__ = [
     "HistoryEvent",
     "IngestResult",
     "ListedRelease",
+    "ReportRequest",
     "SchemaUpgrade",
     "Status",
     "ValidationSummary",
@@ -649,56 +650,49 @@ def year_changes(
     return YearChanges(whole, filter_year(whole, categories=categories, prefix=prefix))
 
 
-def report_document(
-    store: Store,
-    *,
-    old: str | None = None,
-    new: str | None = None,
-    year: int | None = None,
-    fmt: str = "md",
-    templates: str | Path | None = None,
-    watchlist: str | Path | None = None,
-    column: str | None = None,
-    code_set: str | None = None,
-) -> str:
-    """The report of `year` (`report_year`), else of `old` to `new` (`report`)."""
-    if year is not None:
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What `tracker report` was asked for: two releases or a year, a format, and the
+    options every report takes (templates folder, watchlist and its column, code set)."""
+
+    old: str | None = None
+    new: str | None = None
+    year: int | None = None
+    fmt: str = "md"
+    templates: str | Path | None = None
+    watchlist: str | Path | None = None
+    column: str | None = None
+    code_set: str | None = None
+
+
+def report_document(store: Store, request: ReportRequest) -> str:
+    """The report of `request.year` (`report_year`), else of `old` to `new` (`report`)."""
+    r = request
+    if r.year is not None:
         return report_year(
             store,
-            year,
-            fmt,
-            templates=templates,
-            watchlist=watchlist,
-            column=column,
-            code_set=code_set,
+            r.year,
+            r.fmt,
+            templates=r.templates,
+            watchlist=r.watchlist,
+            column=r.column,
+            code_set=r.code_set,
         )
-    if old is None or new is None:
+    if r.old is None or r.new is None:
         raise ReleaseError("a report needs two releases or a year")
     return report(
         store,
-        old,
-        new,
-        fmt,
-        templates=templates,
-        watchlist=watchlist,
-        column=column,
-        code_set=code_set,
+        r.old,
+        r.new,
+        r.fmt,
+        templates=r.templates,
+        watchlist=r.watchlist,
+        column=r.column,
+        code_set=r.code_set,
     )
 
 
-def write_report(
-    store: Store,
-    output: str | Path,
-    *,
-    old: str | None = None,
-    new: str | None = None,
-    year: int | None = None,
-    fmt: str = "md",
-    templates: str | Path | None = None,
-    watchlist: str | Path | None = None,
-    column: str | None = None,
-    code_set: str | None = None,
-) -> int:
+def write_report(store: Store, output: str | Path, request: ReportRequest) -> int:
     """`report_document` written to `output`; the number of bytes written.
 
     The file is opened (checked, its temporary file made) before the report is built: a
@@ -710,21 +704,11 @@ def write_report(
     with open_output(
         Path(output),
         database=sqlite_file(store.engine.url),
-        inputs=[Path(watchlist)] if watchlist is not None else [],
-        input_folders=[Path(templates)] if templates is not None else [],
+        inputs=[Path(request.watchlist)] if request.watchlist is not None else [],
+        input_folders=[Path(request.templates)] if request.templates is not None else [],
         newline="",
     ) as stream:
-        text = report_document(
-            store,
-            old=old,
-            new=new,
-            year=year,
-            fmt=fmt,
-            templates=templates,
-            watchlist=watchlist,
-            column=column,
-            code_set=code_set,
-        )
+        text = report_document(store, request)
         stream.write(text)
     return len(text.encode("utf-8"))
 

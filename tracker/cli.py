@@ -449,23 +449,7 @@ def report(
     elif not (old and new):
         raise TrackerError("give two releases (tracker report 2020-JAN 2020-APR) or --year 2020")
     store = _store(ctx)
-    if output is None:
-        document = api.report_document(
-            store,
-            old=old,
-            new=new,
-            year=year,
-            fmt=fmt,
-            templates=templates,
-            watchlist=watchlist,
-            column=column,
-            code_set=code_set,
-        )
-        click.echo(document, nl=False)
-        return
-    written = api.write_report(
-        store,
-        output,
+    request = api.ReportRequest(
         old=old,
         new=new,
         year=year,
@@ -475,6 +459,10 @@ def report(
         column=column,
         code_set=code_set,
     )
+    if output is None:
+        click.echo(api.report_document(store, request), nl=False)
+        return
+    written = api.write_report(store, output, request)
     console.print(printable(f"wrote {output} ({written} bytes)"))
 
 
