@@ -310,15 +310,7 @@ async def impact(
     body = await request.body()
     question = impact_request.from_request(body, request.headers.get("content-type", ""), query)
     answers: library.Answers = request.app.state.answers
-    report = await run_in_threadpool(
-        library.impact_report,
-        answers,
-        question.codes,
-        code_set=question.code_set.key,
-        title=question.code_set.title,
-        from_release=question.from_release,
-        to_release=question.to_release,
-    )
+    report = await run_in_threadpool(library.impact_report, answers, question)
     return JSONResponse(report.to_dict())
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from jinja2 import Environment
 
 from tracker import api, jsonout, query
-from tracker.codelist import CodeList
 from tracker.codesets import get_code_set
 from tracker.codesets.hcpcs.record import Record
 from tracker.diff import ReleaseDiff
@@ -30,6 +29,7 @@ from tracker.errors import ReleaseError, TrackerError
 from tracker.impact import ImpactReport, impact
 from tracker.query import CodeIndex, CodeState, CodeView, Status
 from tracker.release import ReleaseInfo
+from tracker.server.impact_request import ImpactQuestion
 from tracker.store import Store
 from tracker.validity import ValidityInterval
 
@@ -285,17 +285,12 @@ class Answers:
         return self.index(known_at).state(normalize(known_at.code_set, code), on)
 
 
-def impact_report(
-    answers: Answers,
-    codes: CodeList,
-    *,
-    code_set: str,
-    title: str,
-    from_release: str | None,
-    to_release: str | None,
-) -> ImpactReport:
+def impact_report(answers: Answers, question: ImpactQuestion) -> ImpactReport:
     """`tracker impact` for a posted list: `to` defaults to the code set's latest release,
     `from` to the one before it; the pair's diff comes from the cache."""
+    codes = question.codes
+    code_set, title = question.code_set.key, question.code_set.title
+    from_release, to_release = question.from_release, question.to_release
     store = answers.store
     stored = releases(store, code_set)
     if not stored:

@@ -254,15 +254,7 @@ async def _impact_answer(
                 f"the form is larger than the limit of {impact_request.MAX_IMPACT_BYTES} bytes"
             )
         question = impact_request.from_form(body, content_type)
-        report = await run_in_threadpool(
-            library.impact_report,
-            answers,
-            question.codes,
-            code_set=question.code_set.key,
-            title=question.code_set.title,
-            from_release=question.from_release,
-            to_release=question.to_release,
-        )
+        report = await run_in_threadpool(library.impact_report, answers, question)
     except HTTPProblem as exc:
         return _impact_render(request, None, fields, error=exc.message, status=exc.status)
     except library.TrackerError as exc:
