@@ -67,6 +67,8 @@ class CodeRecord(Protocol):
 if TYPE_CHECKING:
     from typing_extensions import TypeVar as DefaultingTypeVar
 
+    from tracker.release import ReleaseInfo
+
     RecordT = DefaultingTypeVar("RecordT", bound=CodeRecord, default=Any, covariant=True)
 else:
     RecordT = TypeVar("RecordT", bound=CodeRecord, covariant=True)
@@ -309,3 +311,27 @@ class CodeSet(Protocol):
     def year_span(self, year: int) -> YearSpan:
         """The year `year` as the publisher counts it (see `YearSpan`)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """Whether a diff's new release was reconciled against its old one, and if not, why.
+
+    `missing` is set when the reference is not stored: it names it and every calendar release
+    the diff skips over that is not stored either. It is empty when reconciled, when the
+    reference is stored (the reason then says which diff reconciles), and when the store is
+    not known (an in-memory diff).
+    """
+
+    reconciled: bool
+    reference: str
+    basis: str
+    reason: str
+    missing: tuple[str, ...] = ()
+
+
+def not_requested(old: ReleaseInfo, new: ReleaseInfo) -> Reconciliation:
+    """The decision of a diff that was asked not to reconcile."""
+    return Reconciliation(
+        False, "", "", f"reconciliation not requested for {old.display} -> {new.display}"
+    )

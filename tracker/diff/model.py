@@ -14,9 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tracker.codesets import get_code_set
-from tracker.codesets.hcpcs.calendar import (
-    Reconciliation,
-)
+from tracker.codesets.base import Reconciliation
 from tracker.codesets.hcpcs.corrections import CorrectionsListing
 from tracker.codesets.hcpcs.record import Record
 from tracker.codesets.hcpcs.transreport import ReportCheck

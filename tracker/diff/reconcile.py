@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tracker.codesets.base import Reconciliation, not_requested
 from tracker.codesets.hcpcs.calendar import (
-    Reconciliation,
     Reference,
     decide,
-    not_requested,
     reference_from_records,
     reference_of,
 )

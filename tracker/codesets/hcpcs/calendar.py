@@ -36,6 +36,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.codesets.base import Reconciliation
 from tracker.codesets.hcpcs.labels import MONTH_NAMES, QUARTER_MONTHS, parse_label
 from tracker.codesets.hcpcs.record import Record
 from tracker.release import ReleaseInfo, Snapshot
@@ -155,23 +156,6 @@ def reference_of(snapshot: Snapshot) -> Reference:
     return reference_from_records(label, snapshot.records(codes).values())
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciliation:
-    """Whether a diff's new release was reconciled against its old one, and if not, why.
-
-    `missing` is set when the reference is not stored: it names it and every calendar release
-    the diff skips over that is not stored either. It is empty when reconciled, when the
-    reference is stored (the reason then says which diff reconciles), and when the store is
-    not known (an in-memory diff).
-    """
-
-    reconciled: bool
-    reference: str
-    basis: str
-    reason: str
-    missing: tuple[str, ...] = ()
-
-
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
@@ -204,12 +188,6 @@ def decide(
     verb = "is" if len(missing) == 1 else "are"
     reason = f"{head}; {_and(missing)} {verb} not stored"
     return Reconciliation(False, reference.label, reference.basis, reason, tuple(missing))
-
-
-def not_requested(old: ReleaseInfo, new: ReleaseInfo) -> Reconciliation:
-    return Reconciliation(
-        False, "", "", f"reconciliation not requested for {old.display} -> {new.display}"
-    )
 
 
 def missing_quarters(year: int, labels: Collection[str]) -> tuple[str, ...]:

@@ -35,8 +35,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal, cast
 
 from tracker.codesets import get_code_set
-from tracker.codesets.base import CodeRecord
-from tracker.codesets.hcpcs.calendar import Reconciliation, not_requested
+from tracker.codesets.base import CodeRecord, Reconciliation, not_requested
 from tracker.diff.model import (
     Category,
     ChangeKind,
