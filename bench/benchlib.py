@@ -64,9 +64,22 @@ def run_command(argv: Sequence[str], *, cwd: Path | None = None) -> float:
     return elapsed
 
 
+def ensure_bytecode() -> None:
+    """Compile the tracker's modules, as `pip install` does for a user's copy.
+
+    A working copy run with PYTHONDONTWRITEBYTECODE (or freshly cloned) would otherwise
+    recompile every module in every timed process, and the figures would time the compiler.
+    """
+    import compileall
+
+    compileall.compile_dir(PROJECT_ROOT / "tracker", quiet=1)
+
+
 def _child_env() -> dict[str, str]:
-    # A terminal spinner or colour codes would time rich's rendering, not the work.
+    # A terminal spinner or colour codes would time rich's rendering, not the work; a user's
+    # installed copy has its bytecode, so child processes may read and write it.
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("TRACKER_DB", None)
     env["NO_COLOR"] = "1"
     env["TERM"] = "dumb"

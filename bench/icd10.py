@@ -541,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import tempfile
 
-    from benchlib import print_table
+    from benchlib import ensure_bytecode, print_table
 
     parser = argparse.ArgumentParser(description="ICD-10 figures of make bench, alone")
     parser.add_argument("--quick", action="store_true", help="bundled samples, one repetition")
@@ -549,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-process-only", action="store_true", help="skip the command")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
+    ensure_bytecode()
     runs = args.runs or (1 if args.quick else 5)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="tracker-bench-icd10-") as temp:

@@ -39,6 +39,7 @@ from benchlib import (
     SAMPLES,
     Row,
     copy_sqlite,
+    ensure_bytecode,
     median,
     percentile,
     pg_database,
@@ -553,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         releases = [(label, CMS / name) for label, name in REAL_RELEASES]
 
     results = Results(commands=not args.in_process_only)
+    ensure_bytecode()
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as temp:
         workdir = Path(temp)
         print(f"tracker benchmark: {'quick (samples)' if args.quick else CMS}; runs={runs}")
